@@ -1,0 +1,24 @@
+# shellcheck shell=bash
+# Sourced by every project script. The one place that says where the toolchain lives.
+# After sourcing: node >= 22, pulumi (CLI + language host) and its plugins are first on PATH,
+# PULUMI_HOME holds the plugins, and pulumi never tries to download anything.
+ETCD_PULUMI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export ETCD_PULUMI_ROOT
+export ETCD_PULUMI_CACHE="${ETCD_PULUMI_CACHE:-$HOME/.cache/etcd-pulumi}"
+# Versions: the npm packages in package.json must equal these.
+export PULUMI_VERSION="3.260.0"
+export PULUMI_COMMAND_VERSION="1.2.1"
+export PULUMI_TLS_VERSION="5.6.1"
+export PULUMI_RANDOM_VERSION="4.21.2"
+export NODE_VERSION="22.23.3"
+export ETCD_VERSION_DEFAULT="3.6.16"
+export ETCD_VERSION_PREVIOUS="3.5.35"
+# Where things live.
+export ETCD_PULUMI_NODE_BIN="$ETCD_PULUMI_CACHE/node/node_modules/.bin"
+export ETCD_PULUMI_PULUMI_BIN="$ETCD_PULUMI_CACHE/pulumi/bin"
+export ETCD_RELEASES_DIR="$ETCD_PULUMI_CACHE/etcd-releases"
+export PULUMI_HOME="$ETCD_PULUMI_CACHE/pulumi-home"
+export PATH="$ETCD_PULUMI_ROOT/node_modules/.bin:$ETCD_PULUMI_NODE_BIN:$ETCD_PULUMI_PULUMI_BIN:/usr/local/go/bin:$PATH"
+export PULUMI_SKIP_UPDATE_CHECK=true
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=false
