@@ -1,0 +1,94 @@
+/** EtcdCluster: the component other stacks import. */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { EtcdMember } from "./member";
+import { createPki } from "./pki";
+import { obtainRelease } from "./release";
+import { hostPaths } from "./render/paths";
+import { ClusterSettings } from "./settings";
+import { EtcdClusterArgs } from "./types";
+import { resolveSettings } from "./validate";
+
+export class EtcdCluster extends pulumi.ComponentResource {
+    /** Client URLs of all members, in member-list order. */
+    public readonly clientUrls: pulumi.Output<string[]>;
+    /** Comma-joined client URLs, ready for kube-apiserver's --etcd-servers. */
+    public readonly clientEndpoints: pulumi.Output<string>;
+    public readonly peerUrls: pulumi.Output<string[]>;
+    public readonly memberNames: pulumi.Output<string[]>;
+    public readonly caCertPem: pulumi.Output<string>;
+    public readonly adminCertPem: pulumi.Output<string>;
+    /** Secret. */
+    public readonly adminKeyPem: pulumi.Output<string>;
+    public readonly apiserverCertPem: pulumi.Output<string>;
+    /** Secret. */
+    public readonly apiserverKeyPem: pulumi.Output<string>;
+    /** etcdctl command line using the admin client certificate saved as ca.crt / admin.crt / admin.key. */
+    public readonly etcdctlCommand: pulumi.Output<string>;
+    public readonly version: pulumi.Output<string>;
+
+    constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        // Validate before anything is registered: bad input never reaches a host.
+        const s: ClusterSettings = resolveSettings(args);
+        super("etcd-pulumi:index:EtcdCluster", name, {}, opts);
+        const paths = hostPaths(s.dataDir, s.walDir);
+        const release = obtainRelease(s.binary, s.version, s.arch, s.cacheDir);
+        const pki = createPki(name, s, this);
+        const clusterToken: pulumi.Input<string> =
+            s.clusterToken ?? new random.RandomId(`${name}-cluster-token`, { byteLength: 12, prefix: `${name}-` }, { parent: this }).hex;
+
+        const members: EtcdMember[] = [];
+        let previous: pulumi.Resource | undefined;
+        for (const m of [...s.members].sort((a, b) => a.name.localeCompare(b.name))) {
+            const member = new EtcdMember(
+                {
+                    prefix: name,
+                    settings: s,
+                    member: m,
+                    paths,
+                    initialMembers: s.members,
+                    bootstrapState: "new",
+                    clusterToken,
+                    caCertPem: pki.caCertPem,
+                    pki: pki.members.get(m.name)!,
+                    release,
+                    privateKey: pulumi.secret(args.ssh.privateKey),
+                    previousService: previous,
+                },
+                { parent: this },
+            );
+            previous = member.service;
+            members.push(member);
+        }
+        const services = members.map((x) => x.service);
+        for (const member of members) member.addReadyCheck(services);
+
+        const ordered = s.members.map((m) => members.find((x) => x.name === m.name)!);
+        this.clientUrls = pulumi.output(ordered.map((x) => x.clientUrl));
+        this.clientEndpoints = pulumi.output(ordered.map((x) => x.clientUrl).join(","));
+        this.peerUrls = pulumi.output(ordered.map((x) => x.peerUrl));
+        this.memberNames = pulumi.output(s.members.map((m) => m.name));
+        this.caCertPem = pki.caCertPem;
+        this.adminCertPem = pki.admin.certPem;
+        this.adminKeyPem = pulumi.secret(pki.admin.keyPem);
+        this.apiserverCertPem = pki.apiserver.certPem;
+        this.apiserverKeyPem = pulumi.secret(pki.apiserver.keyPem);
+        this.version = pulumi.output(s.version);
+        this.etcdctlCommand = this.clientEndpoints.apply(
+            (e) => `etcdctl --endpoints=${e} --cacert=ca.crt --cert=admin.crt --key=admin.key`,
+        );
+        this.registerOutputs({
+            clientUrls: this.clientUrls,
+            clientEndpoints: this.clientEndpoints,
+            peerUrls: this.peerUrls,
+            memberNames: this.memberNames,
+            caCertPem: this.caCertPem,
+            adminCertPem: this.adminCertPem,
+            adminKeyPem: this.adminKeyPem,
+            apiserverCertPem: this.apiserverCertPem,
+            apiserverKeyPem: this.apiserverKeyPem,
+            etcdctlCommand: this.etcdctlCommand,
+            version: this.version,
+        });
+    }
+}

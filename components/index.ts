@@ -1,0 +1,6 @@
+/** The importable API: the component, its argument types, validation and the pure renderers. */
+export { EtcdCluster } from "./cluster";
+export { EtcdMember } from "./member";
+export * from "./types";
+export { EtcdConfigError, resolveSettings } from "./validate";
+export { ClusterSettings, MemberSettings, DEFAULT_ETCD_VERSION } from "./settings";

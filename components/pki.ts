@@ -1,0 +1,118 @@
+/**
+ * The cluster's PKI, all inside Pulumi state: a CA whose key never leaves the deployer, and per member
+ * its own server, peer and etcdctl client key pairs; plus admin and kube-apiserver client certificates.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as tls from "@pulumi/tls";
+import { isIP } from "node:net";
+import { PEER_CN } from "./render/config";
+import { ClusterSettings, MemberSettings } from "./settings";
+
+export interface KeyPair {
+    certPem: pulumi.Output<string>;
+    /** Secret. */
+    keyPem: pulumi.Output<string>;
+}
+
+export interface MemberPki {
+    server: KeyPair;
+    peer: KeyPair;
+    client: KeyPair;
+}
+
+export interface ClusterPki {
+    caCertPem: pulumi.Output<string>;
+    members: Map<string, MemberPki>;
+    admin: KeyPair;
+    apiserver: KeyPair;
+}
+
+type Usage = "server_auth" | "client_auth";
+
+export interface CertSpec {
+    commonName: string;
+    ipAddresses: string[];
+    dnsNames: string[];
+    usages: Usage[];
+}
+
+/** Split SANs into IPs and DNS names, without duplicates. */
+export function sans(values: string[]): { ipAddresses: string[]; dnsNames: string[] } {
+    const uniq = [...new Set(values)];
+    return { ipAddresses: uniq.filter((v) => isIP(v) !== 0), dnsNames: uniq.filter((v) => isIP(v) === 0) };
+}
+
+/** The certificates a member gets, with exact SANs. */
+export function memberCertSpecs(m: MemberSettings, s: ClusterSettings): { server: CertSpec; peer: CertSpec; client: CertSpec } {
+    return {
+        server: { commonName: m.name, ...sans([m.address, "127.0.0.1", "localhost", ...s.extraSans]), usages: ["server_auth", "client_auth"] },
+        peer: { commonName: PEER_CN, ...sans([m.address]), usages: ["server_auth", "client_auth"] },
+        client: { commonName: `etcdctl-${m.name}`, ipAddresses: [], dnsNames: [], usages: ["client_auth"] },
+    };
+}
+
+export const ADMIN_CN = "etcd-admin";
+export const APISERVER_CN = "kube-apiserver-etcd-client";
+
+function privateKey(name: string, s: ClusterSettings, opts: pulumi.CustomResourceOptions): tls.PrivateKey {
+    return s.keyAlgorithm === "RSA"
+        ? new tls.PrivateKey(name, { algorithm: "RSA", rsaBits: 3072 }, opts)
+        : new tls.PrivateKey(name, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
+}
+
+export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Resource): ClusterPki {
+    const opts: pulumi.CustomResourceOptions = { parent };
+    const caKey = privateKey(`${prefix}-ca-key`, s, opts);
+    const ca = new tls.SelfSignedCert(
+        `${prefix}-ca`,
+        {
+            privateKeyPem: caKey.privateKeyPem,
+            isCaCertificate: true,
+            validityPeriodHours: s.certValidityHours,
+            allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
+            subject: { commonName: `${prefix} etcd CA`, organization: "etcd-pulumi" },
+        },
+        opts,
+    );
+    const issue = (name: string, spec: CertSpec): KeyPair => {
+        const key = privateKey(`${name}-key`, s, opts);
+        const csr = new tls.CertRequest(
+            `${name}-csr`,
+            {
+                privateKeyPem: key.privateKeyPem,
+                subject: { commonName: spec.commonName, organization: "etcd-pulumi" },
+                ipAddresses: spec.ipAddresses,
+                dnsNames: spec.dnsNames,
+            },
+            opts,
+        );
+        const cert = new tls.LocallySignedCert(
+            `${name}-cert`,
+            {
+                certRequestPem: csr.certRequestPem,
+                caPrivateKeyPem: caKey.privateKeyPem,
+                caCertPem: ca.certPem,
+                validityPeriodHours: s.certValidityHours,
+                allowedUses: ["digital_signature", "key_encipherment", ...spec.usages],
+            },
+            opts,
+        );
+        return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
+    };
+    const members = new Map<string, MemberPki>();
+    for (const m of s.members) {
+        const specs = memberCertSpecs(m, s);
+        members.set(m.name, {
+            server: issue(`${prefix}-${m.name}-server`, specs.server),
+            peer: issue(`${prefix}-${m.name}-peer`, specs.peer),
+            client: issue(`${prefix}-${m.name}-etcdctl`, specs.client),
+        });
+    }
+    const clientSpec = (cn: string): CertSpec => ({ commonName: cn, ipAddresses: [], dnsNames: [], usages: ["client_auth"] });
+    return {
+        caCertPem: ca.certPem,
+        members,
+        admin: issue(`${prefix}-admin`, clientSpec(ADMIN_CN)),
+        apiserver: issue(`${prefix}-apiserver`, clientSpec(APISERVER_CN)),
+    };
+}

@@ -1,0 +1,66 @@
+/** What the files step writes on a member host, and the standard-input bundle that carries it. */
+import { createHash } from "node:crypto";
+import { HostPaths } from "./paths";
+
+export interface HostFile {
+    path: string;
+    /** Octal mode, e.g. "0600". */
+    mode: string;
+    /** "user:group". */
+    owner: string;
+    content: string;
+}
+
+/** The contents the files step needs; keys are secrets and travel only on standard input. */
+export interface MemberFileContents {
+    config: string;
+    unit: string;
+    profile: string;
+    /** Comma-separated client URLs of all members. */
+    endpoints: string;
+    caCert: string;
+    serverCert: string;
+    serverKey: string;
+    peerCert: string;
+    peerKey: string;
+    clientCert: string;
+    clientKey: string;
+}
+
+export function memberFiles(paths: HostPaths, c: MemberFileContents): HostFile[] {
+    const cert = (path: string, content: string): HostFile => ({ path, mode: "0644", owner: "etcd:etcd", content });
+    const key = (path: string, content: string): HostFile => ({ path, mode: "0600", owner: "etcd:etcd", content });
+    return [
+        { path: paths.configFile, mode: "0640", owner: "root:etcd", content: c.config },
+        { path: paths.unitFile, mode: "0644", owner: "root:root", content: c.unit },
+        { path: paths.profileFile, mode: "0644", owner: "root:root", content: c.profile },
+        { path: paths.endpointsFile, mode: "0644", owner: "root:root", content: `${c.endpoints}\n` },
+        cert(paths.caCert, c.caCert),
+        cert(paths.serverCert, c.serverCert),
+        key(paths.serverKey, c.serverKey),
+        cert(paths.peerCert, c.peerCert),
+        key(paths.peerKey, c.peerKey),
+        cert(paths.clientCert, c.clientCert),
+        key(paths.clientKey, c.clientKey),
+    ];
+}
+
+/** Every path the files step owns (for its delete). */
+export function memberFilePaths(paths: HostPaths): string[] {
+    return [paths.configFile, paths.unitFile, paths.profileFile, paths.endpointsFile, paths.caCert, paths.serverCert, paths.serverKey, paths.peerCert, paths.peerKey, paths.clientCert, paths.clientKey];
+}
+
+/** One line per file: `PATH MODE OWNER BASE64`. Paths and owners never contain spaces (validated). */
+export function renderFileBundle(files: HostFile[]): string {
+    return files.map((f) => `${f.path} ${f.mode} ${f.owner} ${Buffer.from(f.content, "utf8").toString("base64")}\n`).join("");
+}
+
+/**
+ * What a running etcd reads only at start: config, unit, CA bundle and the binary. A change of any of
+ * these needs a restart; leaf certificates (re-read on each handshake) and the profile do not.
+ */
+export function restartKey(parts: { config: string; unit: string; caCert: string; binarySha256: string }): string {
+    const h = createHash("sha256");
+    for (const p of [parts.config, parts.unit, parts.caCert, parts.binarySha256]) h.update(p).update("\0");
+    return h.digest("hex").slice(0, 16);
+}

@@ -1,0 +1,66 @@
+/** The validated, defaulted form of EtcdClusterArgs that every renderer works from. */
+
+export const DEFAULT_ETCD_VERSION = "3.6.16";
+
+export interface MemberSettings {
+    name: string;
+    address: string;
+    addressIsIp: boolean;
+    listenAddress: string;
+    sshHost: string;
+    sshPort: number;
+    sshUser: string;
+    /** Run host scripts through sudo (non-root SSH user). */
+    sudo: boolean;
+    hostKey?: string;
+}
+
+export interface BinarySourceSettings {
+    kind: "official" | "mirror" | "local";
+    /** URL or local path of the archive, placeholders substituted. */
+    location: string;
+    /** Expected SHA-256, when given directly. */
+    sha256?: string;
+    /** Path or URL of a SHA256SUMS file, when the checksum comes from one. */
+    sha256sums?: string;
+}
+
+export interface ClusterSettings {
+    members: MemberSettings[];
+    version: string;
+    arch: string;
+    binary: BinarySourceSettings;
+    clientPort: number;
+    peerPort: number;
+    metricsPort: number;
+    dataDir: string;
+    walDir?: string;
+    heartbeatInterval: number;
+    electionTimeout: number;
+    quotaBackendBytes: number;
+    autoCompactionMode: "periodic" | "revision";
+    autoCompactionRetention: string;
+    maxRequestBytes: number;
+    logLevel: "debug" | "info" | "warn" | "error";
+    extraSans: string[];
+    certValidityHours: number;
+    keyAlgorithm: "ECDSA" | "RSA";
+    clusterToken?: string;
+    sshUser: string;
+    dialErrorLimit: number;
+    perDialTimeout: number;
+    bastion?: { host: string; port: number; user: string; hostKey?: string };
+    purgeDataOnDestroy: boolean;
+    healthTimeoutSeconds: number;
+    cacheDir: string;
+}
+
+/** The archive file name of a release, as upstream names it. */
+export function releaseArchiveName(version: string, arch: string): string {
+    return `etcd-v${version}-linux-${arch}.tar.gz`;
+}
+
+/** The top-level directory inside a release archive. */
+export function releaseDirName(version: string, arch: string): string {
+    return `etcd-v${version}-linux-${arch}`;
+}

@@ -1,0 +1,194 @@
+/**
+ * Turns a stack's raw config (what `pulumi config` holds, all strings) into EtcdClusterArgs. Pure: the
+ * caller passes the values and a file reader. Every problem is reported at once with the key and the
+ * fix; unknown keys get a "did you mean".
+ */
+import * as os from "node:os";
+import * as path from "node:path";
+import { EtcdClusterArgs, EtcdMemberArgs } from "./types";
+import { EtcdConfigError } from "./validate";
+
+type Kind = "string" | "integer" | "boolean" | "json" | "secret";
+
+/** Every key the program understands, and how its value is read. */
+export const STACK_CONFIG_KEYS: Record<string, Kind> = {
+    members: "json",
+    version: "string",
+    arch: "string",
+    binary: "json",
+    clientPort: "integer",
+    peerPort: "integer",
+    metricsPort: "integer",
+    dataDir: "string",
+    walDir: "string",
+    heartbeatInterval: "integer",
+    electionTimeout: "integer",
+    quotaBackendBytes: "integer",
+    autoCompactionMode: "string",
+    autoCompactionRetention: "string",
+    maxRequestBytes: "integer",
+    logLevel: "string",
+    extraSans: "json",
+    certValidityHours: "integer",
+    keyAlgorithm: "string",
+    clusterToken: "string",
+    allowEvenMembers: "boolean",
+    purgeDataOnDestroy: "boolean",
+    healthTimeoutSeconds: "integer",
+    sshUser: "string",
+    sshPrivateKey: "secret",
+    sshPrivateKeyPath: "string",
+    sshSudo: "boolean",
+    sshBastion: "json",
+    sshDialErrorLimit: "integer",
+    sshPerDialTimeout: "integer",
+};
+
+const MEMBER_FIELDS = ["name", "address", "listenAddress", "sshHost", "sshPort", "sshUser", "hostKey"];
+const BINARY_FIELDS = ["path", "url", "sha256", "sha256sums"];
+const BASTION_FIELDS = ["host", "port", "user", "hostKey"];
+
+export function editDistance(a: string, b: string): number {
+    const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+    for (let j = 1; j <= b.length; j++) d[0][j] = j;
+    for (let i = 1; i <= a.length; i++) {
+        for (let j = 1; j <= b.length; j++) {
+            d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+        }
+    }
+    return d[a.length][b.length];
+}
+
+/** The closest known name, if it is close enough to be a typo. */
+export function didYouMean(key: string, known: string[]): string | undefined {
+    let best: string | undefined;
+    let bestScore = Infinity;
+    for (const k of known) {
+        const score = k.toLowerCase() === key.toLowerCase() ? 0 : editDistance(key.toLowerCase(), k.toLowerCase());
+        if (score < bestScore) [best, bestScore] = [k, score];
+    }
+    return best !== undefined && bestScore <= Math.max(2, Math.floor(key.length / 3)) ? best : undefined;
+}
+
+function unknownFields(obj: Record<string, unknown>, known: string[], at: string, problems: string[]): void {
+    for (const f of Object.keys(obj)) {
+        if (!known.includes(f)) {
+            const hint = didYouMean(f, known);
+            problems.push(`${at}.${f}: unknown field${hint ? `; did you mean "${hint}"?` : `; known fields: ${known.join(", ")}`}`);
+        }
+    }
+}
+
+export interface StackConfigInput {
+    /** Project namespace of the keys, e.g. "etcd-pulumi". */
+    namespace: string;
+    /** All config values as Pulumi hands them over: "namespace:key" -> string. */
+    values: Record<string, string>;
+    /** The secret SSH key as a Pulumi secret, when sshPrivateKey is set. */
+    secretPrivateKey?: unknown;
+    readFile: (p: string) => string;
+}
+
+export function argsFromStackConfig(input: StackConfigInput): EtcdClusterArgs {
+    const problems: string[] = [];
+    const known = Object.keys(STACK_CONFIG_KEYS);
+    const raw: Record<string, string> = {};
+    for (const [fullKey, value] of Object.entries(input.values)) {
+        const [ns, ...rest] = fullKey.split(":");
+        if (ns !== input.namespace) continue;
+        const key = rest.join(":");
+        if (!(key in STACK_CONFIG_KEYS)) {
+            const hint = didYouMean(key, known);
+            problems.push(`${input.namespace}:${key}: unknown config key${hint ? `; did you mean "${hint}"?` : ""} (run 'pulumi config rm ${key}' to drop it)`);
+            continue;
+        }
+        raw[key] = value;
+    }
+    const parsed: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(raw)) {
+        const kind = STACK_CONFIG_KEYS[key];
+        const at = `${input.namespace}:${key}`;
+        if (kind === "integer") {
+            if (!/^-?\d+$/.test(value.trim())) problems.push(`${at}: ${JSON.stringify(value)} is not an integer`);
+            else parsed[key] = Number(value);
+        } else if (kind === "boolean") {
+            if (value !== "true" && value !== "false") problems.push(`${at}: ${JSON.stringify(value)} must be true or false`);
+            else parsed[key] = value === "true";
+        } else if (kind === "json") {
+            try {
+                parsed[key] = JSON.parse(value);
+            } catch {
+                problems.push(`${at}: not valid structured config; write it as a YAML list/object in Pulumi.<stack>.yaml or 'pulumi config set --path'`);
+            }
+        } else if (kind === "string") {
+            parsed[key] = value;
+        }
+    }
+
+    const members = parsed.members;
+    if (members !== undefined && !Array.isArray(members)) problems.push(`${input.namespace}:members: must be a list of { name, address } objects`);
+    if (Array.isArray(members)) {
+        members.forEach((m, i) => {
+            if (typeof m === "object" && m !== null) unknownFields(m as Record<string, unknown>, MEMBER_FIELDS, `members[${i}]`, problems);
+        });
+    }
+    for (const [key, fields] of [["binary", BINARY_FIELDS], ["sshBastion", BASTION_FIELDS]] as const) {
+        const v = parsed[key];
+        if (v === undefined) continue;
+        if (typeof v !== "object" || v === null || Array.isArray(v)) problems.push(`${input.namespace}:${key}: must be an object`);
+        else unknownFields(v as Record<string, unknown>, [...fields], key, problems);
+    }
+
+    let privateKey: unknown;
+    if (raw.sshPrivateKey !== undefined && raw.sshPrivateKeyPath !== undefined) {
+        problems.push(`sshPrivateKey and sshPrivateKeyPath are both set; keep one ('pulumi config rm sshPrivateKeyPath' or 'pulumi config rm sshPrivateKey')`);
+    } else if (raw.sshPrivateKey !== undefined) {
+        privateKey = input.secretPrivateKey;
+    } else if (typeof parsed.sshPrivateKeyPath === "string") {
+        const p = parsed.sshPrivateKeyPath.startsWith("~/") ? path.join(os.homedir(), parsed.sshPrivateKeyPath.slice(2)) : parsed.sshPrivateKeyPath;
+        try {
+            const text = input.readFile(p);
+            if (!/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) problems.push(`sshPrivateKeyPath: ${p} is not a PEM/OpenSSH private key`);
+            else privateKey = text;
+        } catch (e) {
+            problems.push(`sshPrivateKeyPath: cannot read ${p} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); fix the path or set the key with 'pulumi config set --secret sshPrivateKey < KEYFILE'`);
+        }
+    } else {
+        problems.push(`sshPrivateKey: missing SSH credentials; run 'pulumi config set --secret sshPrivateKey < KEYFILE' or 'pulumi config set sshPrivateKeyPath ~/.ssh/id_ed25519'`);
+    }
+
+    if (problems.length > 0) throw new EtcdConfigError(problems);
+    return {
+        members: (members as EtcdMemberArgs[] | undefined) ?? [],
+        ssh: {
+            user: parsed.sshUser as string | undefined,
+            privateKey: privateKey as string,
+            sudo: parsed.sshSudo as boolean | undefined,
+            bastion: parsed.sshBastion as EtcdClusterArgs["ssh"]["bastion"],
+            dialErrorLimit: parsed.sshDialErrorLimit as number | undefined,
+            perDialTimeout: parsed.sshPerDialTimeout as number | undefined,
+        },
+        version: parsed.version as string | undefined,
+        arch: parsed.arch as string | undefined,
+        binary: parsed.binary as EtcdClusterArgs["binary"],
+        clientPort: parsed.clientPort as number | undefined,
+        peerPort: parsed.peerPort as number | undefined,
+        metricsPort: parsed.metricsPort as number | undefined,
+        dataDir: parsed.dataDir as string | undefined,
+        walDir: parsed.walDir as string | undefined,
+        heartbeatInterval: parsed.heartbeatInterval as number | undefined,
+        electionTimeout: parsed.electionTimeout as number | undefined,
+        quotaBackendBytes: parsed.quotaBackendBytes as number | undefined,
+        autoCompactionMode: parsed.autoCompactionMode as string | undefined,
+        autoCompactionRetention: parsed.autoCompactionRetention as string | undefined,
+        maxRequestBytes: parsed.maxRequestBytes as number | undefined,
+        logLevel: parsed.logLevel as string | undefined,
+        extraSans: parsed.extraSans as string[] | undefined,
+        certValidityHours: parsed.certValidityHours as number | undefined,
+        keyAlgorithm: parsed.keyAlgorithm as string | undefined,
+        clusterToken: parsed.clusterToken as string | undefined,
+        allowEvenMembers: parsed.allowEvenMembers as boolean | undefined,
+        purgeDataOnDestroy: parsed.purgeDataOnDestroy as boolean | undefined,
+        healthTimeoutSeconds: parsed.healthTimeoutSeconds as number | undefined,
+    };
+}

@@ -1,0 +1,99 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** One etcd member: where it runs and how to reach it. */
+export interface EtcdMemberArgs {
+    /** Member name (etcd `--name`), also the name of its Pulumi resources. */
+    name: string;
+    /** IP address or DNS name used in the member's peer/client URLs and certificate SANs. */
+    address: string;
+    /** IP address etcd binds to; defaults to `address` when that is an IP, else 0.0.0.0. */
+    listenAddress?: string;
+    /** SSH host; defaults to `address`. */
+    sshHost?: string;
+    /** SSH port; defaults to 22. */
+    sshPort?: number;
+    /** SSH user for this member; defaults to the cluster's `ssh.user`. */
+    sshUser?: string;
+    /** Pin the host's SSH key (authorized_keys format line, e.g. `ssh-ed25519 AAAA...`). */
+    hostKey?: string;
+}
+
+/** A jump host the deployer tunnels through. */
+export interface EtcdBastionArgs {
+    host: string;
+    port?: number;
+    user?: string;
+    hostKey?: string;
+}
+
+/** How the deployer reaches the hosts. */
+export interface EtcdSshArgs {
+    /** Login user; defaults to root. */
+    user?: string;
+    /** Private key (PEM/OpenSSH). Pass it as a Pulumi secret. */
+    privateKey: pulumi.Input<string>;
+    /** Run host scripts through `sudo -n` (for non-root users). Defaults to true when user is not root. */
+    sudo?: boolean;
+    /** Optional jump host; it uses the same private key. */
+    bastion?: EtcdBastionArgs;
+    /** Dial attempts before a host counts as unreachable (default 4). */
+    dialErrorLimit?: number;
+    /** Seconds per dial attempt (default 10). */
+    perDialTimeout?: number;
+}
+
+/** Where the etcd release archive comes from. All fields optional: the default is the official release. */
+export interface EtcdBinarySourceArgs {
+    /** Local archive path (`{version}` and `{arch}` are substituted, a leading `~/` is expanded). */
+    path?: string;
+    /** Mirror URL of the archive (`{version}`, `{arch}` substituted). */
+    url?: string;
+    /** Expected SHA-256 of the archive (hex). */
+    sha256?: string;
+    /** Path or URL of a SHA256SUMS file listing the archive (`{version}`, `{arch}` substituted). */
+    sha256sums?: string;
+}
+
+/** Everything `EtcdCluster` needs. Only `members` and `ssh` are required. */
+export interface EtcdClusterArgs {
+    members: EtcdMemberArgs[];
+    ssh: EtcdSshArgs;
+    /** etcd version, e.g. "3.6.16". */
+    version?: string;
+    /** CPU architecture of the hosts' release archive (amd64, arm64, ppc64le, s390x). */
+    arch?: string;
+    binary?: EtcdBinarySourceArgs;
+    clientPort?: number;
+    peerPort?: number;
+    /** Plain-http metrics/health listener, bound to 127.0.0.1 only. */
+    metricsPort?: number;
+    dataDir?: string;
+    walDir?: string;
+    /** Milliseconds; about the peer round-trip time. */
+    heartbeatInterval?: number;
+    /** Milliseconds; at least 5x heartbeatInterval. */
+    electionTimeout?: number;
+    quotaBackendBytes?: number;
+    /** "periodic" or "revision". */
+    autoCompactionMode?: string;
+    autoCompactionRetention?: string;
+    maxRequestBytes?: number;
+    /** "debug", "info", "warn" or "error". */
+    logLevel?: string;
+    /** Extra SANs (IPs or DNS names) for every member's server certificate, e.g. a load balancer name. */
+    extraSans?: string[];
+    /** Validity of every certificate, in hours. */
+    certValidityHours?: number;
+    /** "ECDSA" (P-256, default) or "RSA" (3072 bits). */
+    keyAlgorithm?: string;
+    /** Fixed initial-cluster-token; default: generated once with @pulumi/random. */
+    clusterToken?: string;
+    /** Allow an even number of members (not recommended: no extra fault tolerance). */
+    allowEvenMembers?: boolean;
+    /** Delete the data/WAL dirs and the etcd user on destroy. Default false: data is kept. */
+    purgeDataOnDestroy?: boolean;
+    /** Seconds to wait for a member to report healthy after a start or restart. */
+    healthTimeoutSeconds?: number;
+    /** Cache directory for downloaded release archives on the deployer. */
+    cacheDir?: string;
+}
