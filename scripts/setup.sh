@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# `npm run setup`: everything the project needs on this machine, idempotent. A second run changes
+# nothing and takes seconds.
+#   1. Node >= 22 (from the npm registry's `node` package) into the cache
+#   2. npm dependencies (npm ci when package-lock.json changed)
+#   3. Pulumi CLI, language host and the command/tls/random plugins (scripts/setup-pulumi.sh)
+#   4. etcd release archives for tests (scripts/setup-etcd.sh)
+set -euo pipefail
+# shellcheck source=scripts/env.sh
+source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+say() { echo "[setup] $*" >&2; }
+die() { echo "[setup] ERROR: $*" >&2; exit 1; }
+
+[ "$(uname -s)" = "Linux" ] || die "this project runs on Linux (found $(uname -s))"
+command -v npm >/dev/null || die "npm not found: install Node.js and npm (any version; Node $NODE_VERSION is fetched from the npm registry), e.g. 'apt-get install -y nodejs npm'"
+mkdir -p "$ETCD_PULUMI_CACHE"
+
+# 1. Node
+if [ "$("$ETCD_PULUMI_NODE_BIN/node" --version 2>/dev/null || true)" != "v$NODE_VERSION" ]; then
+  say "installing Node $NODE_VERSION from the npm registry into $ETCD_PULUMI_CACHE/node"
+  mkdir -p "$ETCD_PULUMI_CACHE/node"
+  npm install --prefix "$ETCD_PULUMI_CACHE/node" --no-audit --no-fund --loglevel=error "node@$NODE_VERSION" >&2
+  [ "$("$ETCD_PULUMI_NODE_BIN/node" --version)" = "v$NODE_VERSION" ] || die "node $NODE_VERSION did not install"
+fi
+
+# 2. npm dependencies
+cd "$ETCD_PULUMI_ROOT"
+lock_sum=$(sha256sum package-lock.json | cut -d' ' -f1)
+stamp="$ETCD_PULUMI_ROOT/node_modules/.etcd-pulumi-lock"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
+  say "installing npm dependencies (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$lock_sum" > "$stamp"
+fi
+
+# 3. + 4. Pulumi toolchain and etcd archives
+bash "$ETCD_PULUMI_ROOT/scripts/setup-pulumi.sh"
+bash "$ETCD_PULUMI_ROOT/scripts/setup-etcd.sh"
+say "ready: node $(node --version), $(pulumi version), etcd archives in $ETCD_RELEASES_DIR"

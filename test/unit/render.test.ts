@@ -1,0 +1,154 @@
+import { test } from "node:test";
+import * as assert from "node:assert/strict";
+import { execFileSync, spawnSync } from "node:child_process";
+import { parse } from "yaml";
+import { resolveSettings } from "../../components/validate";
+import { renderEtcdConfig, initialCluster, PEER_CN } from "../../components/render/config";
+import { renderUnit } from "../../components/render/unit";
+import { renderEtcdctlProfile } from "../../components/render/profile";
+import { hostPaths } from "../../components/render/paths";
+import { memberFiles, renderFileBundle, restartKey } from "../../components/render/files";
+import * as scripts from "../../components/render/scripts";
+import { remoteInvocation, shq } from "../../components/render/shell";
+
+const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
+const settings = (over = {}) =>
+    resolveSettings({
+        members: [
+            { name: "etcd1", address: "10.0.0.11" },
+            { name: "etcd2", address: "etcd2.example.com" },
+            { name: "etcd3", address: "10.0.0.13" },
+        ],
+        ssh: { privateKey: KEY },
+        binary: { path: "/tmp/x.tgz", sha256: "b".repeat(64) },
+        ...over,
+    });
+
+test("etcd config: TLS everywhere, cert auth on both ports, peer CN pinned, metrics on loopback", () => {
+    const s = settings();
+    const paths = hostPaths(s.dataDir);
+    const cfg = parse(renderEtcdConfig({ settings: s, member: s.members[0], initialMembers: s.members, clusterToken: "tok-123", paths }));
+    assert.equal(cfg.name, "etcd1");
+    assert.equal(cfg["listen-client-urls"], "https://10.0.0.11:2379,https://127.0.0.1:2379");
+    assert.equal(cfg["listen-peer-urls"], "https://10.0.0.11:2380");
+    assert.equal(cfg["listen-metrics-urls"], "http://127.0.0.1:2381");
+    assert.equal(cfg["advertise-client-urls"], "https://10.0.0.11:2379");
+    assert.equal(cfg["initial-cluster"], "etcd1=https://10.0.0.11:2380,etcd2=https://etcd2.example.com:2380,etcd3=https://10.0.0.13:2380");
+    assert.equal(cfg["initial-cluster-state"], "existing");
+    assert.equal(cfg["initial-cluster-token"], "tok-123");
+    assert.equal(cfg["client-transport-security"]["client-cert-auth"], true);
+    assert.equal(cfg["client-transport-security"]["auto-tls"], false);
+    assert.equal(cfg["peer-transport-security"]["client-cert-auth"], true);
+    assert.deepEqual(cfg["peer-transport-security"]["allowed-cn"], [PEER_CN]);
+    assert.equal(cfg["tls-min-version"], "TLS1.2");
+    assert.ok(cfg["cipher-suites"].every((c: string) => /ECDHE_(ECDSA|RSA)_WITH_(AES_\d+_GCM|CHACHA20)/.test(c)));
+    assert.equal(cfg["strict-reconfig-check"], true);
+    for (const banned of ["enable-v2", "unsafe-no-fsync", "force-new-cluster", "auto-tls", "peer-auto-tls"]) assert.ok(!(banned in cfg), banned);
+    const urls = Object.entries(cfg).filter(([k]) => k.endsWith("-urls") && k !== "listen-metrics-urls").map(([, v]) => String(v));
+    assert.ok(urls.every((u) => u.split(",").every((x) => x.startsWith("https://"))), urls.join(" "));
+});
+
+test("etcd config: a DNS-named member listens on all addresses unless told otherwise", () => {
+    const s = settings();
+    const cfg = parse(renderEtcdConfig({ settings: s, member: s.members[1], initialMembers: s.members, clusterToken: "t", paths: hostPaths(s.dataDir) }));
+    assert.equal(cfg["listen-client-urls"], "https://0.0.0.0:2379");
+    assert.equal(cfg["advertise-client-urls"], "https://etcd2.example.com:2379");
+});
+
+test("etcd config: settings flow through; WAL dir only when set", () => {
+    const s = settings({ heartbeatInterval: 250, electionTimeout: 2500, quotaBackendBytes: 8 * 1024 ** 3, walDir: "/wal", logLevel: "warn" });
+    const cfg = parse(renderEtcdConfig({ settings: s, member: s.members[0], initialMembers: s.members, clusterToken: "t", paths: hostPaths(s.dataDir, s.walDir) }));
+    assert.equal(cfg["heartbeat-interval"], 250);
+    assert.equal(cfg["election-timeout"], 2500);
+    assert.equal(cfg["quota-backend-bytes"], 8 * 1024 ** 3);
+    assert.equal(cfg["wal-dir"], "/wal");
+    assert.equal(cfg["log-level"], "warn");
+    const none = parse(renderEtcdConfig({ settings: settings(), member: s.members[0], initialMembers: s.members, clusterToken: "t", paths: hostPaths("/var/lib/etcd") }));
+    assert.ok(!("wal-dir" in none));
+});
+
+test("initial-cluster lists members in the order given", () => {
+    const s = settings();
+    assert.equal(initialCluster([s.members[2], s.members[0]], s), "etcd3=https://10.0.0.13:2380,etcd1=https://10.0.0.11:2380");
+});
+
+test("systemd unit: notify, etcd user, restart on failure, sandboxed, data dirs writable", () => {
+    const s = settings({ walDir: "/wal" });
+    const unit = renderUnit(s, hostPaths(s.dataDir, s.walDir));
+    for (const line of ["Type=notify", "User=etcd", "Group=etcd", "Restart=on-failure", "LimitNOFILE=65536", "NoNewPrivileges=yes", "ProtectSystem=strict", "ReadWritePaths=/var/lib/etcd /wal", "ExecStart=/usr/local/bin/etcd --config-file=/etc/etcd/etcd.conf.yml"]) {
+        assert.ok(unit.split("\n").includes(line), `missing ${line}`);
+    }
+});
+
+test("etcdctl profile points at the local member over TLS", () => {
+    const s = settings();
+    const p = renderEtcdctlProfile(s, hostPaths(s.dataDir));
+    assert.match(p, /ETCDCTL_ENDPOINTS='https:\/\/127\.0\.0\.1:2379'/);
+    assert.match(p, /ETCDCTL_KEY='\/etc\/etcd\/pki\/etcdctl\.key'/);
+});
+
+test("shq survives hostile values", () => {
+    for (const v of ["a b", "it's", '"; rm -rf / #', "$(reboot)", "`id`", "\\n", "x'y'z"]) {
+        const out = execFileSync("bash", ["-c", `printf '%s' ${shq(v)}`]).toString();
+        assert.equal(out, v);
+    }
+});
+
+test("every host script is valid bash with strict mode, and sudo wraps without prompting", () => {
+    const s = settings({ walDir: "/wal", purgeDataOnDestroy: true });
+    const m = s.members[0];
+    const paths = hostPaths(s.dataDir, s.walDir);
+    const all = {
+        prepare: scripts.prepareScript(s, m, paths),
+        prepareDelete: scripts.prepareDeleteScript(s, m, paths),
+        install: scripts.installScript(s, m, paths, "c".repeat(64)),
+        installDelete: scripts.installDeleteScript(m, paths),
+        filesNew: scripts.filesScript(s, m, paths, "new"),
+        filesExisting: scripts.filesScript(s, m, paths, "existing"),
+        filesDelete: scripts.filesDeleteScript(m, ["/etc/etcd/x"]),
+        start: scripts.startScript(m),
+        restart: scripts.restartScript(s, m, paths),
+        stop: scripts.stopScript(m),
+        ready: scripts.readyScript(s, m, paths),
+    };
+    for (const [name, body] of Object.entries(all)) {
+        assert.ok(body.startsWith("set -euo pipefail\n"), `${name} lacks strict mode`);
+        assert.match(body, /\[etcd1\] step /, `${name} does not name host and step`);
+        for (const cmd of [remoteInvocation(body, false), remoteInvocation(body, true)]) {
+            const r = spawnSync("bash", ["-n", "-c", cmd]);
+            assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+        }
+        const inner = spawnSync("bash", ["-n"], { input: body });
+        assert.equal(inner.status, 0, `${name}: ${inner.stderr}`);
+    }
+    assert.match(remoteInvocation("true", true), /^sudo -n \/bin\/bash -c /);
+    assert.match(all.prepareDelete, /rm -rf '\/var\/lib\/etcd'/);
+    assert.doesNotMatch(scripts.prepareDeleteScript(settings(), m, hostPaths("/var/lib/etcd")), /rm -rf '\/var\/lib\/etcd'/);
+});
+
+test("a failing host script names the host and the step", () => {
+    const s = settings();
+    const body = scripts.installScript(s, s.members[0], hostPaths("/nonexistent-etcd-test"), "d".repeat(64)).replace(/\/opt\/etcd/g, "/nonexistent-etcd-test/opt");
+    const r = spawnSync("bash", ["-c", body]);
+    assert.notEqual(r.status, 0);
+    assert.match(r.stderr.toString(), /etcd-pulumi: \[etcd1\] step install: release archive .* was not uploaded/);
+});
+
+test("file bundle round-trips through base64 lines and keeps modes", () => {
+    const s = settings();
+    const paths = hostPaths(s.dataDir);
+    const files = memberFiles(paths, { config: "a: 1\n", unit: "u", profile: "p", endpoints: "https://x:2379", caCert: "CA", serverCert: "SC", serverKey: "SK\nline2", peerCert: "PC", peerKey: "PK", clientCert: "CC", clientKey: "CK" });
+    const lines = renderFileBundle(files).trimEnd().split("\n");
+    assert.equal(lines.length, files.length);
+    const byPath = new Map(lines.map((l) => { const [p, mode, owner, b64] = l.split(" "); return [p, { mode, owner, content: Buffer.from(b64, "base64").toString() }]; }));
+    assert.deepEqual(byPath.get(paths.serverKey), { mode: "0600", owner: "etcd:etcd", content: "SK\nline2" });
+    assert.equal(byPath.get(paths.caCert)!.mode, "0644");
+    for (const f of files.filter((x) => x.path.endsWith(".key"))) assert.equal(f.mode, "0600");
+});
+
+test("restart key: config, unit, CA and binary need a restart; leaf certs do not (they are not inputs)", () => {
+    const k = { config: "c", unit: "u", caCert: "ca", binarySha256: "b" };
+    const base = restartKey(k);
+    assert.equal(restartKey({ ...k }), base);
+    for (const field of Object.keys(k) as (keyof typeof k)[]) assert.notEqual(restartKey({ ...k, [field]: "changed" }), base, field);
+});
