@@ -1,0 +1,228 @@
+/**
+ * End to end: the real Pulumi CLI and engine deploy a 3-member cluster onto the local test hosts over
+ * SSH, and everything the product promises for day 1 is checked from outside.
+ */
+import { after, before, describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { hosts, hostsUp, Inventory, onHost, onHostOk } from "../support/hosts";
+import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
+import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
+
+const VERSION = "3.6.16";
+const NAMES = ["etcd1", "etcd2", "etcd3"];
+
+let inv: Inventory;
+let p: TestProject;
+let bin: string;
+let endpoints: string;
+let admin: ClientCreds;
+const creds = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-e2e-creds-"));
+
+function memberConfig(inventory: Inventory) {
+    return inventory.hosts.filter((h) => NAMES.includes(h.name)).map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey }));
+}
+
+function mainPid(name: string): string {
+    return onHostOk(inv, name, "systemctl show etcd -p MainPID --value").trim();
+}
+
+function startStamp(name: string): string {
+    return onHostOk(inv, name, "systemctl show etcd -p ExecMainStartTimestampMonotonic --value").trim();
+}
+
+function opCounts(changes: Record<string, number> | undefined): Record<string, number> {
+    return Object.fromEntries(Object.entries(changes ?? {}).filter(([k, v]) => k !== "same" && v > 0));
+}
+
+describe("EtcdCluster on 3 local hosts", { timeout: 40 * 60 * 1000 }, () => {
+    before(async () => {
+        inv = hostsUp(3);
+        bin = localEtcdctl(VERSION);
+        const { archive, sums } = releaseArchive(VERSION);
+        assert.ok(fs.existsSync(archive), `missing ${archive}: run npm run setup`);
+        p = await testProject("e2e", {
+            members: memberConfig(inv),
+            sshUser: "root",
+            sshPrivateKeyPath: inv.sshKeyPath,
+            binary: { path: archive, sha256sums: sums },
+            healthTimeoutSeconds: 60,
+            sshDialErrorLimit: 3,
+            sshPerDialTimeout: 5,
+        });
+    });
+
+    after(async () => {
+        if (process.env.E2E_KEEP) return;
+        try {
+            await p?.stack.destroy({ onOutput: recorder(p, "destroy-after") });
+        } catch {
+            /* best effort: the hosts go away next */
+        }
+        hosts("down");
+        if (p) cleanup(p);
+    });
+
+    test("first up deploys a healthy 3-member cluster", async () => {
+        const t0 = Date.now();
+        const up = await p.stack.up({ onOutput: recorder(p, "up") });
+        console.log(`first up: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        assert.equal(up.summary.result, "succeeded");
+        endpoints = up.outputs.clientEndpoints.value as string;
+        assert.equal(endpoints, "https://172.30.213.11:2379,https://172.30.213.12:2379,https://172.30.213.13:2379");
+        assert.equal(up.outputs.adminKeyPem.secret, true);
+        admin = writeCreds(creds, "admin", { ca: up.outputs.caCertPem.value, cert: up.outputs.adminCertPem.value, key: up.outputs.adminKeyPem.value });
+    });
+
+    test("every endpoint is healthy over TLS with the admin client certificate", () => {
+        const r = etcdctl(bin, endpoints, admin, ["endpoint", "health", "-w", "json"]);
+        assert.equal(r.status, 0, r.stderr);
+        const health = JSON.parse(r.stdout) as { endpoint: string; health: boolean }[];
+        assert.equal(health.length, 3);
+        assert.ok(health.every((h) => h.health), r.stdout);
+    });
+
+    test("exactly 3 started voting members, one leader, one cluster", () => {
+        const ml = etcdctl(bin, endpoints, admin, ["member", "list", "-w", "json"]);
+        assert.equal(ml.status, 0, ml.stderr);
+        const members = (JSON.parse(ml.stdout).members as { name: string; isLearner?: boolean; clientURLs?: string[] }[]);
+        assert.deepEqual(members.map((m) => m.name).sort(), NAMES);
+        assert.ok(members.every((m) => !m.isLearner && (m.clientURLs ?? []).length === 1), ml.stdout);
+        const st = etcdctl(bin, endpoints, admin, ["endpoint", "status", "-w", "json"]);
+        assert.equal(st.status, 0, st.stderr);
+        const status = JSON.parse(st.stdout) as { Status: { header: { cluster_id: number | string }; leader: number | string } }[];
+        assert.equal(new Set(status.map((s) => String(s.Status.header.cluster_id))).size, 1, "one cluster id");
+        const leaders = new Set(status.map((s) => String(s.Status.leader)));
+        assert.equal(leaders.size, 1, "all agree on the leader");
+        assert.notEqual([...leaders][0], "0");
+    });
+
+    test("put/get works", () => {
+        assert.equal(etcdctl(bin, endpoints, admin, ["put", "/e2e/hello", "world"]).status, 0);
+        const g = etcdctl(bin, endpoints, admin, ["get", "/e2e/hello", "--print-value-only"]);
+        assert.equal(g.stdout.trim(), "world");
+    });
+
+    test("a client without a certificate is refused", () => {
+        const r = etcdctl(bin, endpoints, { caFile: admin.caFile }, ["get", "/e2e/hello"]);
+        assert.notEqual(r.status, 0);
+        assert.doesNotMatch(r.stdout, /world/);
+    });
+
+    test("a client with a certificate from another CA is refused", () => {
+        const d = fs.mkdtempSync(path.join(os.tmpdir(), "rogue-"));
+        const sh = (cmd: string) => execFileSync("bash", ["-c", cmd], { cwd: d, stdio: "ignore" });
+        sh("openssl ecparam -name prime256v1 -genkey -noout -out ca.key && openssl req -x509 -new -key ca.key -subj /CN=rogue-ca -days 1 -out ca.pem");
+        sh("openssl ecparam -name prime256v1 -genkey -noout -out c.key && openssl req -new -key c.key -subj /CN=etcd-admin -out c.csr");
+        sh("printf 'extendedKeyUsage=clientAuth\\n' > ext && openssl x509 -req -in c.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile ext -out c.pem");
+        const r = etcdctl(bin, endpoints, { caFile: admin.caFile, certFile: path.join(d, "c.pem"), keyFile: path.join(d, "c.key") }, ["get", "/e2e/hello"]);
+        assert.notEqual(r.status, 0);
+        assert.doesNotMatch(r.stdout, /world/);
+    });
+
+    test("nothing speaks plain http on the client port; metrics are loopback-only", async () => {
+        const res = await new Promise<{ status?: number; body: string; error?: string }>((resolve) => {
+            const req = http.get({ host: "172.30.213.11", port: 2379, path: "/v3/kv/range", timeout: 5000 }, (r) => {
+                let body = "";
+                r.on("data", (c) => (body += c));
+                r.on("end", () => resolve({ status: r.statusCode, body }));
+            });
+            req.on("error", (e) => resolve({ body: "", error: e.message }));
+        });
+        assert.ok(res.error !== undefined || res.status === 400, `plain http got ${res.status}: ${res.body}`);
+        if (res.status === 400) assert.match(res.body, /HTTPS server/);
+        const metrics = await new Promise<string>((resolve) => {
+            const s = net.connect({ host: "172.30.213.11", port: 2381, timeout: 3000 }, () => { s.destroy(); resolve("connected"); });
+            s.on("error", (e) => resolve(e.message));
+            s.on("timeout", () => { s.destroy(); resolve("timeout"); });
+        });
+        assert.notEqual(metrics, "connected", "metrics port must not be reachable from outside");
+        assert.match(onHostOk(inv, "etcd1", "exec 3<>/dev/tcp/127.0.0.1/2381; printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3"), /"health":"true"/);
+    });
+
+    test("key files are 0600 owned by etcd, certs 0644, data dir 0700", () => {
+        for (const name of NAMES) {
+            const out = onHostOk(inv, name, "stat -c '%n %a %U:%G' /etc/etcd/pki/*.key /etc/etcd/pki/*.crt /var/lib/etcd");
+            for (const line of out.trim().split("\n")) {
+                const [file, mode, owner] = line.split(" ");
+                if (file.endsWith(".key")) assert.deepEqual([mode, owner], ["600", "etcd:etcd"], line);
+                else if (file.endsWith(".crt")) assert.deepEqual([mode, owner], ["644", "etcd:etcd"], line);
+                else assert.deepEqual([mode, owner], ["700", "etcd:etcd"], line);
+            }
+            assert.equal(onHostOk(inv, name, "systemctl show etcd -p User --value").trim(), "etcd");
+            assert.match(onHostOk(inv, name, "grep '^initial-cluster-state' /etc/etcd/etcd.conf.yml"), /existing/);
+        }
+    });
+
+    test("the exported state holds no private key in plaintext", async () => {
+        const state = JSON.stringify(await p.stack.exportStack());
+        assert.doesNotMatch(state, /-----BEGIN (EC |RSA |OPENSSH )?PRIVATE KEY-----/);
+        const sshKey = fs.readFileSync(inv.sshKeyPath, "utf8").split("\n")[1];
+        assert.ok(!state.includes(sshKey), "SSH key in state");
+        assert.match(state, /ciphertext/);
+    });
+
+    test("a second preview shows no changes and a second up restarts nothing", async () => {
+        const before = NAMES.map(startStamp);
+        await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview") });
+        const t0 = Date.now();
+        const up = await p.stack.up({ onOutput: recorder(p, "up2") });
+        console.log(`no-op up: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        assert.deepEqual(opCounts(up.summary.resourceChanges), {});
+        assert.deepEqual(NAMES.map(startStamp), before, "etcd was restarted");
+    });
+
+    test("a member killed with SIGKILL is restarted by systemd and rejoins", async () => {
+        const pid = mainPid("etcd2");
+        onHostOk(inv, "etcd2", "systemctl kill -s KILL etcd");
+        const deadline = Date.now() + 60_000;
+        let healthy = false;
+        while (Date.now() < deadline && !healthy) {
+            await new Promise((r) => setTimeout(r, 2000));
+            const now = onHost(inv, "etcd2", "systemctl show etcd -p MainPID --value").stdout.trim();
+            healthy = now !== "0" && now !== pid && etcdctl(bin, "https://172.30.213.12:2379", admin, ["endpoint", "health"]).status === 0;
+        }
+        assert.ok(healthy, "etcd2 did not come back healthy within 60 s");
+        assert.equal(etcdctl(bin, endpoints, admin, ["get", "/e2e/hello", "--print-value-only"]).stdout.trim(), "world");
+    });
+
+    test("an unreachable host fails the up quickly, naming it; after heal the re-run converges", async () => {
+        hosts("isolate", "etcd3");
+        await setConfig(p, "logLevel", "warn");
+        const t0 = Date.now();
+        let failure = "";
+        try {
+            await p.stack.up({ onOutput: recorder(p, "up-isolated") });
+        } catch (e) {
+            failure = String((e as Error).message);
+        }
+        const took = (Date.now() - t0) / 1000;
+        console.log(`up with etcd3 unreachable failed after ${took.toFixed(1)} s`);
+        assert.notEqual(failure, "", "up must fail while etcd3 is unreachable");
+        assert.match(failure, /etcd3/);
+        assert.ok(took < 240, `took ${took} s`);
+        // The two reachable members still serve.
+        assert.equal(etcdctl(bin, "https://172.30.213.11:2379,https://172.30.213.12:2379", admin, ["get", "/e2e/hello", "--print-value-only"]).stdout.trim(), "world");
+        hosts("heal", "etcd3");
+        const up = await p.stack.up({ onOutput: recorder(p, "up-healed") });
+        assert.equal(up.summary.result, "succeeded");
+        for (const name of NAMES) assert.match(onHostOk(inv, name, "grep '^log-level' /etc/etcd/etcd.conf.yml"), /warn/);
+        const r = etcdctl(bin, endpoints, admin, ["endpoint", "health", "-w", "json"]);
+        assert.equal(r.status, 0, r.stderr);
+        await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview-healed") });
+    });
+
+    test("destroy stops etcd, removes what was installed and keeps the data dir", async () => {
+        await p.stack.destroy({ onOutput: recorder(p, "destroy") });
+        for (const name of NAMES) {
+            assert.notEqual(onHost(inv, name, "systemctl is-active etcd").stdout.trim(), "active");
+            assert.equal(onHost(inv, name, "test -e /usr/local/bin/etcd || test -e /etc/etcd || test -e /opt/etcd || test -e /etc/systemd/system/etcd.service").status, 1, `${name} still has etcd files`);
+            assert.equal(onHost(inv, name, "test -d /var/lib/etcd/member").status, 0, `${name} lost its data dir`);
+        }
+    });
+});

@@ -1,0 +1,52 @@
+/** etcdctl on the deployer machine, from the same release archive the hosts get. */
+import { execFileSync, spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+
+export function releaseArchive(version: string): { archive: string; sums: string } {
+    const cache = process.env.ETCD_PULUMI_CACHE ?? path.join(os.homedir(), ".cache", "etcd-pulumi");
+    const dir = path.join(cache, "etcd-releases", `v${version}`);
+    return { archive: path.join(dir, `etcd-v${version}-linux-amd64.tar.gz`), sums: path.join(dir, "SHA256SUMS") };
+}
+
+/** Unpack etcdctl from the release archive into a temp dir; returns its path. */
+export function localEtcdctl(version: string): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcdctl-"));
+    execFileSync("tar", ["-xzf", releaseArchive(version).archive, "-C", dir, "--strip-components=1", `etcd-v${version}-linux-amd64/etcdctl`]);
+    return path.join(dir, "etcdctl");
+}
+
+export interface ClientCreds {
+    caFile?: string;
+    certFile?: string;
+    keyFile?: string;
+}
+
+/** Write PEMs to files (keys 0600) for etcdctl. */
+export function writeCreds(dir: string, prefix: string, pems: { ca?: string; cert?: string; key?: string }): ClientCreds {
+    fs.mkdirSync(dir, { recursive: true });
+    const w = (name: string, body: string | undefined, mode: number) => {
+        if (body === undefined) return undefined;
+        const p = path.join(dir, `${prefix}-${name}`);
+        fs.writeFileSync(p, body, { mode });
+        return p;
+    };
+    return { caFile: w("ca.crt", pems.ca, 0o644), certFile: w("client.crt", pems.cert, 0o644), keyFile: w("client.key", pems.key, 0o600) };
+}
+
+export interface EtcdctlResult {
+    status: number;
+    stdout: string;
+    stderr: string;
+}
+
+export function etcdctl(bin: string, endpoints: string, creds: ClientCreds, args: string[], timeoutMs = 30_000): EtcdctlResult {
+    const tls = [
+        ...(creds.caFile ? [`--cacert=${creds.caFile}`] : []),
+        ...(creds.certFile ? [`--cert=${creds.certFile}`] : []),
+        ...(creds.keyFile ? [`--key=${creds.keyFile}`] : []),
+    ];
+    const r = spawnSync(bin, [`--endpoints=${endpoints}`, "--dial-timeout=3s", "--command-timeout=5s", ...tls, ...args], { encoding: "utf8", timeout: timeoutMs });
+    return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}

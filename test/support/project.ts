@@ -1,0 +1,60 @@
+/**
+ * A throwaway copy of the project for one test stack: the real CLI and engine on a file:// backend,
+ * with the stack's config written as a Pulumi.<stack>.yaml. The repo's own stack files stay untouched.
+ */
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { stringify } from "yaml";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { ROOT } from "./hosts";
+
+const PROJECT_FILES = ["Pulumi.yaml", "index.ts", "components", "package.json", "tsconfig.json"];
+
+export interface TestProject {
+    dir: string;
+    stack: Stack;
+    /** Every line the CLI printed, for assertions on messages. */
+    output: string[];
+}
+
+export async function testProject(stackName: string, config: Record<string, unknown>): Promise<TestProject> {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-pulumi-${stackName}-`));
+    for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+    const state = path.join(dir, ".state");
+    fs.mkdirSync(state);
+    const cfg: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(config)) cfg[`etcd-pulumi:${k}`] = v;
+    fs.writeFileSync(path.join(dir, `Pulumi.${stackName}.yaml`), stringify({ config: cfg }));
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName, workDir: dir },
+        {
+            envVars: {
+                PULUMI_BACKEND_URL: `file://${state}`,
+                PULUMI_CONFIG_PASSPHRASE: "e2e-test-passphrase",
+                PULUMI_SKIP_UPDATE_CHECK: "true",
+                PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+                PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+            },
+        },
+    );
+    return { dir, stack, output: [] };
+}
+
+/** onOutput handler that records and echoes (prefixed) what the CLI prints. */
+export function recorder(p: TestProject, label: string): (out: string) => void {
+    return (out: string) => {
+        p.output.push(out);
+        if (process.env.E2E_VERBOSE) process.stderr.write(`[${label}] ${out}`);
+    };
+}
+
+/** Set a config value (JSON-able) on the stack. */
+export async function setConfig(p: TestProject, key: string, value: unknown, secret = false): Promise<void> {
+    await p.stack.setConfig(`etcd-pulumi:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value), secret });
+}
+
+export function cleanup(p: TestProject): void {
+    fs.rmSync(p.dir, { recursive: true, force: true });
+}
