@@ -87,7 +87,8 @@ export function installScript(s: ClusterSettings, m: MemberSettings, paths: Host
         `  printf '%s\\n' "$expected" > ${shq(stamp)}`,
         `  log "etcd ${s.version} unpacked into ${target}"`,
         `fi`,
-        `"${target}/etcd" --version | grep -q ${shq(`etcd Version: ${s.version}`)} || fail "${target}/etcd does not report version ${s.version}"`,
+        `reported=$(${shq(`${target}/etcd`)} --version 2>&1) || fail "${target}/etcd does not run: $reported"`,
+        `case "$reported" in *${shq(`etcd Version: ${s.version}`)}*) ;; *) fail "${target}/etcd reports '$reported', expected version ${s.version}" ;; esac`,
         `for b in etcd etcdctl etcdutl; do ln -sfn ${shq(target)}/"$b" ${shq(paths.binDir)}/."$b".new && mv -Tf ${shq(paths.binDir)}/."$b".new ${shq(paths.binDir)}/"$b"; done`,
         `log "binaries in ${paths.binDir} point at ${target}"`,
     ]);
