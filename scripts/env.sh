@@ -18,6 +18,8 @@ export ETCD_PULUMI_NODE_BIN="$ETCD_PULUMI_CACHE/node/node_modules/.bin"
 export ETCD_PULUMI_PULUMI_BIN="$ETCD_PULUMI_CACHE/pulumi/bin"
 export ETCD_RELEASES_DIR="$ETCD_PULUMI_CACHE/etcd-releases"
 export PULUMI_HOME="$ETCD_PULUMI_CACHE/pulumi-home"
+# Written by setup when the Pulumi toolchain cannot be installed here (holds the reason).
+export PULUMI_UNAVAILABLE_FILE="$ETCD_PULUMI_CACHE/pulumi/UNAVAILABLE"
 export PATH="$ETCD_PULUMI_ROOT/node_modules/.bin:$ETCD_PULUMI_NODE_BIN:$ETCD_PULUMI_PULUMI_BIN:/usr/local/go/bin:$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true

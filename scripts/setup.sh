@@ -33,7 +33,22 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
   echo "$lock_sum" > "$stamp"
 fi
 
-# 3. + 4. Pulumi toolchain and etcd archives
-bash "$ETCD_PULUMI_ROOT/scripts/setup-pulumi.sh"
+# 3. etcd archives
 bash "$ETCD_PULUMI_ROOT/scripts/setup-etcd.sh"
-say "ready: node $(node --version), $(pulumi version), etcd archives in $ETCD_RELEASES_DIR"
+
+# 4. Pulumi toolchain. With --allow-missing-pulumi (used by `npm test`), a toolchain that cannot be had
+# here is recorded in $PULUMI_UNAVAILABLE_FILE instead of failing: the tests that need the Pulumi engine
+# then report themselves SKIPPED with that reason, and everything else still runs.
+mkdir -p "$(dirname "$PULUMI_UNAVAILABLE_FILE")"
+if pulumi_log=$(bash "$ETCD_PULUMI_ROOT/scripts/setup-pulumi.sh" 2>&1); then
+  rm -f "$PULUMI_UNAVAILABLE_FILE"
+  say "ready: node $(node --version), pulumi $(pulumi version), etcd archives in $ETCD_RELEASES_DIR"
+else
+  printf '%s\n' "$pulumi_log" >&2
+  if [ "${1:-}" = "--allow-missing-pulumi" ]; then
+    printf '%s\n' "$pulumi_log" | grep -v '^\[setup-pulumi\] \(using\|resolving\|get\.pulumi\.com\)' > "$PULUMI_UNAVAILABLE_FILE"
+    say "WARNING: the Pulumi toolchain is NOT available; tests needing the Pulumi engine will be reported as skipped"
+  else
+    die "the Pulumi toolchain is not available (see above); npm run demo and the Pulumi end-to-end tests need it"
+  fi
+fi

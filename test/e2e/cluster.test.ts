@@ -13,6 +13,7 @@ import * as path from "node:path";
 import { hosts, hostsUp, Inventory, onHost, onHostOk } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
 import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
+import { pulumiUnavailable } from "../support/toolchain";
 
 const VERSION = "3.6.16";
 const NAMES = ["etcd1", "etcd2", "etcd3"];
@@ -40,7 +41,7 @@ function opCounts(changes: Record<string, number> | undefined): Record<string, n
     return Object.fromEntries(Object.entries(changes ?? {}).filter(([k, v]) => k !== "same" && v > 0));
 }
 
-describe("EtcdCluster on 3 local hosts", { timeout: 40 * 60 * 1000 }, () => {
+describe("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60 * 1000, skip: pulumiUnavailable() }, () => {
     before(async () => {
         inv = hostsUp(3);
         bin = localEtcdctl(VERSION);

@@ -15,6 +15,7 @@ import { parse } from "yaml";
 import { ROOT } from "../support/hosts";
 import { releaseArchive } from "../support/etcdctl";
 import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
+import { pulumiUnavailable } from "../support/toolchain";
 
 const VERSION = "3.6.16";
 let server: http.Server;
@@ -22,7 +23,7 @@ let base: string;
 let p: TestProject;
 const served: string[] = [];
 
-describe("prod stack preview", { timeout: 10 * 60 * 1000 }, () => {
+describe("prod stack preview (real Pulumi CLI)", { timeout: 10 * 60 * 1000, skip: pulumiUnavailable() }, () => {
     before(async () => {
         const { archive, sums } = releaseArchive(VERSION);
         server = http.createServer((req, res) => {

@@ -1,0 +1,270 @@
+/**
+ * The host side for real, without the Pulumi engine: every step the component runs on a member
+ * (rendered by components/render) goes over real SSH, as a non-root user through sudo, to real Debian
+ * hosts with systemd, and brings up a real TLS etcd cluster. Then: security from outside, idempotent
+ * re-runs, a health-gated rolling restart under write load, quorum protection, SIGKILL recovery and
+ * destroy semantics.
+ */
+import { after, before, describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as http from "node:http";
+import * as net from "node:net";
+import * as os from "node:os";
+import * as path from "node:path";
+import { resolveSettings } from "../../components/validate";
+import { ClusterSettings, MemberSettings } from "../../components/settings";
+import { hostPaths } from "../../components/render/paths";
+import * as steps from "../../components/render/scripts";
+import { clientUrl, renderEtcdConfig } from "../../components/render/config";
+import { renderUnit } from "../../components/render/unit";
+import { renderEtcdctlProfile } from "../../components/render/profile";
+import { memberFilePaths, memberFiles, renderFileBundle } from "../../components/render/files";
+import { remoteInvocation } from "../../components/render/shell";
+import { hosts, hostsUp, Inventory, onHost, onHostOk } from "../support/hosts";
+import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
+import { opensslPki, TestPki } from "../support/opensslPki";
+import { copyTo, runRemote, StepResult } from "../support/remote";
+import { Writer } from "../support/writer";
+
+const VERSION = "3.6.16";
+const NAMES = ["etcd1", "etcd2", "etcd3"];
+let inv: Inventory;
+let s: ClusterSettings;
+let pki: TestPki;
+let bin: string;
+let admin: ClientCreds;
+let endpoints: string;
+let sha256: string;
+const paths = hostPaths("/var/lib/etcd");
+const creds = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-hoststeps-"));
+
+function settingsFor(inventory: Inventory, over: Record<string, unknown> = {}): ClusterSettings {
+    const { archive } = releaseArchive(VERSION);
+    return resolveSettings({
+        members: inventory.hosts.filter((h) => NAMES.includes(h.name)).map((h) => ({ name: h.name, address: h.address })),
+        ssh: { user: "deploy", privateKey: "unused: the test runs ssh itself" },
+        binary: { path: archive, sha256 },
+        healthTimeoutSeconds: 60,
+        ...over,
+    });
+}
+
+async function step(m: MemberSettings, body: string, stdin = ""): Promise<StepResult> {
+    const r = await runRemote(inv, m.sshUser, m.address, remoteInvocation(body, m.sudo), stdin);
+    return r;
+}
+
+async function stepOk(m: MemberSettings, body: string, stdin = ""): Promise<StepResult> {
+    const r = await step(m, body, stdin);
+    assert.equal(r.status, 0, `${m.name}: ${r.stderr}${r.stdout}`);
+    return r;
+}
+
+function bundle(settings: ClusterSettings, m: MemberSettings): string {
+    const c = pki.members.get(m.name)!;
+    return renderFileBundle(
+        memberFiles(paths, {
+            config: renderEtcdConfig({ settings, member: m, initialMembers: settings.members, clusterToken: "host-steps-test-token", paths }),
+            unit: renderUnit(settings, paths),
+            profile: renderEtcdctlProfile(settings, paths),
+            endpoints: settings.members.map((x) => clientUrl(x, settings)).join(","),
+            caCert: pki.ca,
+            serverCert: c.server.cert,
+            serverKey: c.server.key,
+            peerCert: c.peer.cert,
+            peerKey: c.peer.key,
+            clientCert: c.client.cert,
+            clientKey: c.client.key,
+        }),
+    );
+}
+
+const startStamp = (name: string) => onHostOk(inv, name, "systemctl show etcd -p ExecMainStartTimestampMonotonic --value").trim();
+
+describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine)", { timeout: 30 * 60 * 1000 }, () => {
+    before(() => {
+        hosts("down");
+        inv = hostsUp(3);
+        sha256 = crypto.createHash("sha256").update(fs.readFileSync(releaseArchive(VERSION).archive)).digest("hex");
+        s = settingsFor(inv);
+        pki = opensslPki(s);
+        bin = localEtcdctl(VERSION);
+        endpoints = s.members.map((m) => clientUrl(m, s)).join(",");
+        admin = writeCreds(creds, "admin", { ca: pki.ca, cert: pki.admin.cert, key: pki.admin.key });
+    });
+
+    after(() => {
+        if (!process.env.E2E_KEEP) hosts("down");
+    });
+
+    test("bootstrap: prepare, upload, install, files, start in parallel, then bounded health wait", async () => {
+        const t0 = Date.now();
+        await Promise.all(
+            s.members.map(async (m) => {
+                await stepOk(m, steps.prepareScript(s, m, paths));
+                const up = await copyTo(inv, m.sshUser, m.address, releaseArchive(VERSION).archive, steps.stagedArchivePath(s, paths));
+                assert.equal(up.status, 0, up.stderr);
+                await stepOk(m, steps.installScript(s, m, paths, sha256));
+                const f = await stepOk(m, steps.filesScript(s, m, paths, "new"), bundle(s, m));
+                assert.match(f.stdout, /bootstraps a new cluster/);
+                await stepOk(m, steps.startScript(m));
+            }),
+        );
+        await Promise.all(s.members.map((m) => stepOk(m, steps.readyScript(s, m, paths))));
+        console.log(`host-steps bootstrap of 3 members: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        for (const name of NAMES) assert.match(onHostOk(inv, name, "grep '^initial-cluster-state' /etc/etcd/etcd.conf.yml"), /existing/);
+    });
+
+    test("healthy over TLS with an admin certificate: 3 started members, one leader, put/get", () => {
+        const h = etcdctl(bin, endpoints, admin, ["endpoint", "health", "-w", "json"]);
+        assert.equal(h.status, 0, h.stderr);
+        assert.equal((JSON.parse(h.stdout) as { health: boolean }[]).filter((x) => x.health).length, 3);
+        const ml = JSON.parse(etcdctl(bin, endpoints, admin, ["member", "list", "-w", "json"]).stdout).members as { name: string; isLearner?: boolean }[];
+        assert.deepEqual(ml.map((m) => m.name).sort(), NAMES);
+        assert.ok(ml.every((m) => !m.isLearner));
+        const st = JSON.parse(etcdctl(bin, endpoints, admin, ["endpoint", "status", "-w", "json"]).stdout) as { Status: { leader: string | number; header: { cluster_id: string | number } } }[];
+        assert.equal(new Set(st.map((x) => String(x.Status.leader))).size, 1);
+        assert.equal(new Set(st.map((x) => String(x.Status.header.cluster_id))).size, 1);
+        assert.equal(etcdctl(bin, endpoints, admin, ["put", "/hs/hello", "world"]).status, 0);
+        assert.equal(etcdctl(bin, endpoints, admin, ["get", "/hs/hello", "--print-value-only"]).stdout.trim(), "world");
+    });
+
+    test("no certificate, a certificate from another CA, and a client cert posing as a peer are all refused", () => {
+        assert.notEqual(etcdctl(bin, endpoints, { caFile: admin.caFile }, ["get", "/hs/hello"]).status, 0);
+        const rogue = opensslPki(s, "rogue CA");
+        const rc = writeCreds(creds, "rogue", { cert: rogue.admin.cert, key: rogue.admin.key });
+        const r = etcdctl(bin, endpoints, { caFile: admin.caFile, certFile: rc.certFile, keyFile: rc.keyFile }, ["get", "/hs/hello"]);
+        assert.notEqual(r.status, 0);
+        assert.doesNotMatch(r.stdout, /world/);
+        // The admin cert is from the right CA but its CN is not etcd-peer: the peer port must refuse it.
+        const rejected = () => Number(onHostOk(inv, "etcd1", "journalctl -u etcd --no-pager | grep -c 'rejected connection on peer endpoint' || true").trim());
+        const before = rejected();
+        execFileSync("bash", ["-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 10 openssl s_client -connect 172.30.213.11:2380 -CAfile ${admin.caFile} -cert ${admin.certFile} -key ${admin.keyFile} -quiet >/dev/null 2>&1 || true`]);
+        let after = before;
+        for (let i = 0; i < 10 && after === before; i++) {
+            execFileSync("sleep", ["0.5"]);
+            after = rejected();
+        }
+        assert.ok(after > before, "etcd1 did not reject a non-peer certificate on the peer port");
+    });
+
+    test("no plain http on the client port; metrics only on loopback", async () => {
+        const res = await new Promise<{ status?: number; body: string; error?: string }>((resolve) => {
+            const req = http.get({ host: "172.30.213.11", port: 2379, path: "/v3/kv/range", timeout: 5000 }, (r) => {
+                let body = "";
+                r.on("data", (c) => (body += c));
+                r.on("end", () => resolve({ status: r.statusCode, body }));
+            });
+            req.on("error", (e) => resolve({ body: "", error: e.message }));
+        });
+        assert.ok(res.error !== undefined || (res.status === 400 && /HTTPS server/.test(res.body)), JSON.stringify(res));
+        const metrics = await new Promise<string>((resolve) => {
+            const sock = net.connect({ host: "172.30.213.11", port: 2381, timeout: 3000 }, () => { sock.destroy(); resolve("connected"); });
+            sock.on("error", (e) => resolve(e.message));
+            sock.on("timeout", () => { sock.destroy(); resolve("timeout"); });
+        });
+        assert.notEqual(metrics, "connected");
+        assert.match(onHostOk(inv, "etcd1", "exec 3<>/dev/tcp/127.0.0.1/2381; printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3"), /"health":"true"/);
+    });
+
+    test("keys 0600 etcd, certs 0644, data dir 0700, service runs as etcd, etcdctl profile works", () => {
+        for (const name of NAMES) {
+            for (const line of onHostOk(inv, name, "stat -c '%n %a %U:%G' /etc/etcd/pki/*.key /etc/etcd/pki/*.crt /var/lib/etcd").trim().split("\n")) {
+                const [file, mode, owner] = line.split(" ");
+                const want = file.endsWith(".key") ? ["600", "etcd:etcd"] : file.endsWith(".crt") ? ["644", "etcd:etcd"] : ["700", "etcd:etcd"];
+                assert.deepEqual([mode, owner], want, line);
+            }
+            assert.equal(onHostOk(inv, name, "ps -o user= -p $(systemctl show etcd -p MainPID --value)").trim(), "etcd");
+            assert.match(onHostOk(inv, name, "bash -lc 'source /etc/profile.d/etcdctl.sh && etcdctl endpoint health'"), /is healthy/);
+        }
+    });
+
+    test("re-running every step changes nothing and restarts nothing", async () => {
+        const before = NAMES.map(startStamp);
+        for (const m of s.members) {
+            assert.match((await stepOk(m, steps.prepareScript(s, m, paths))).stdout, /ready/);
+            assert.match((await stepOk(m, steps.installScript(s, m, paths, sha256))).stdout, /already installed/);
+            assert.match((await stepOk(m, steps.filesScript(s, m, paths, "existing"), bundle(s, m))).stdout, /0 file\(s\) changed/);
+            assert.match((await stepOk(m, steps.startScript(m))).stdout, /already running/);
+        }
+        assert.deepEqual(NAMES.map(startStamp), before);
+    });
+
+    test("a config change rolls through members one at a time under write load, losing no write", async () => {
+        const changed = settingsFor(inv, { logLevel: "warn" });
+        const writer = new Writer(bin, endpoints, admin, "/hs/roll");
+        writer.start();
+        await new Promise((r) => setTimeout(r, 1500));
+        const t0 = Date.now();
+        const windows: { name: string; start: number; end: number }[] = [];
+        for (const m of changed.members) {
+            await stepOk(m, steps.filesScript(changed, m, paths, "existing"), bundle(changed, m));
+        }
+        for (const m of changed.members) {
+            const start = Date.now();
+            await stepOk(m, steps.restartScript(changed, m, paths));
+            windows.push({ name: m.name, start, end: Date.now() });
+        }
+        const rollMs = Date.now() - t0;
+        await new Promise((r) => setTimeout(r, 1500));
+        const report = await writer.stop();
+        console.log(`rolling restart of 3 members: ${(rollMs / 1000).toFixed(1)} s; ${report.acknowledged.length} writes acknowledged of ${report.attempts} attempts; longest write gap ${report.longestGapMs} ms`);
+        for (const name of NAMES) assert.match(onHostOk(inv, name, "grep '^log-level' /etc/etcd/etcd.conf.yml"), /warn/);
+        const got = etcdctl(bin, endpoints, admin, ["get", "/hs/roll/", "--prefix", "--keys-only"], 60_000).stdout.split("\n").filter(Boolean);
+        const missing = report.acknowledged.filter((k) => !got.includes(k));
+        assert.deepEqual(missing, [], "acknowledged writes lost");
+        assert.ok(report.acknowledged.length > 20, "writer made too little progress");
+        assert.ok(report.longestGapMs < 5000, `longest gap ${report.longestGapMs} ms`);
+        s = changed;
+    });
+
+    test("a restart is refused while another member is unreachable (quorum protection)", async () => {
+        hosts("isolate", "etcd3");
+        try {
+            const quick = settingsFor(inv, { logLevel: "warn", healthTimeoutSeconds: 8 });
+            const before = startStamp("etcd1");
+            const r = await step(quick.members[0], steps.restartScript(quick, quick.members[0], paths));
+            assert.notEqual(r.status, 0);
+            assert.match(r.stderr, /\[etcd1\] step restart: cluster not healthy before restarting etcd1; refusing to restart/);
+            assert.equal(startStamp("etcd1"), before, "etcd1 was restarted anyway");
+        } finally {
+            hosts("heal", "etcd3");
+        }
+        const deadline = Date.now() + 60_000;
+        while (Date.now() < deadline && etcdctl(bin, endpoints, admin, ["endpoint", "health"]).status !== 0) await new Promise((r) => setTimeout(r, 2000));
+        assert.equal(etcdctl(bin, endpoints, admin, ["endpoint", "health"]).status, 0);
+    });
+
+    test("etcd killed with SIGKILL is restarted by systemd and rejoins", async () => {
+        const pid = onHostOk(inv, "etcd2", "systemctl show etcd -p MainPID --value").trim();
+        onHostOk(inv, "etcd2", "systemctl kill -s KILL etcd");
+        const deadline = Date.now() + 60_000;
+        let ok = false;
+        while (Date.now() < deadline && !ok) {
+            await new Promise((r) => setTimeout(r, 2000));
+            const now = onHost(inv, "etcd2", "systemctl show etcd -p MainPID --value").stdout.trim();
+            ok = now !== "0" && now !== pid && etcdctl(bin, "https://172.30.213.12:2379", admin, ["endpoint", "health"]).status === 0;
+        }
+        assert.ok(ok, "etcd2 not back within 60 s");
+        assert.equal(etcdctl(bin, "https://172.30.213.12:2379", admin, ["get", "/hs/hello", "--print-value-only", "--consistency=s"]).stdout.trim(), "world");
+    });
+
+    test("destroy steps stop etcd and remove what was installed, keeping the data dir", async () => {
+        for (const m of s.members) {
+            await stepOk(m, steps.stopScript(m));
+            await stepOk(m, steps.filesDeleteScript(m, memberFilePaths(paths)));
+            await stepOk(m, steps.installDeleteScript(m, paths));
+            await stepOk(m, steps.prepareDeleteScript(s, m, paths));
+        }
+        for (const name of NAMES) {
+            assert.notEqual(onHost(inv, name, "systemctl is-active etcd").stdout.trim(), "active");
+            assert.equal(onHost(inv, name, "test -e /usr/local/bin/etcd || test -e /etc/etcd || test -e /opt/etcd || test -e /etc/systemd/system/etcd.service").status, 1);
+            assert.equal(onHost(inv, name, "test -d /var/lib/etcd/member").status, 0, "data dir must be kept");
+        }
+        // Running the destroy steps again is harmless.
+        for (const m of s.members) await stepOk(m, steps.stopScript(m));
+    });
+});

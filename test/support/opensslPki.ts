@@ -1,0 +1,48 @@
+/**
+ * A cluster PKI made with the openssl CLI from the same certificate specs the component gives
+ * @pulumi/tls (memberCertSpecs): for host-level tests that run without the Pulumi engine.
+ */
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { ADMIN_CN, CertSpec, memberCertSpecs } from "../../components/pki";
+import { ClusterSettings } from "../../components/settings";
+
+export interface Pem {
+    cert: string;
+    key: string;
+}
+
+export interface TestPki {
+    dir: string;
+    ca: string;
+    members: Map<string, { server: Pem; peer: Pem; client: Pem }>;
+    admin: Pem;
+}
+
+function sh(dir: string, cmd: string): void {
+    execFileSync("bash", ["-c", cmd], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+}
+
+function issue(dir: string, name: string, spec: CertSpec): Pem {
+    sh(dir, `openssl ecparam -name prime256v1 -genkey -noout | openssl pkcs8 -topk8 -nocrypt -out ${name}.key`);
+    sh(dir, `openssl req -new -key ${name}.key -subj "/O=etcd-pulumi/CN=${spec.commonName}" -out ${name}.csr`);
+    const san = [...spec.ipAddresses.map((ip) => `IP:${ip}`), ...spec.dnsNames.map((d) => `DNS:${d}`)];
+    const eku = spec.usages.map((u) => (u === "server_auth" ? "serverAuth" : "clientAuth")).join(",");
+    fs.writeFileSync(path.join(dir, `${name}.ext`), `keyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=${eku}\n${san.length ? `subjectAltName=${san.join(",")}\n` : ""}`);
+    sh(dir, `openssl x509 -req -in ${name}.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 -extfile ${name}.ext -out ${name}.crt`);
+    return { cert: fs.readFileSync(path.join(dir, `${name}.crt`), "utf8"), key: fs.readFileSync(path.join(dir, `${name}.key`), "utf8") };
+}
+
+export function opensslPki(s: ClusterSettings, caName = "test etcd CA"): TestPki {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-pki-"));
+    sh(dir, `openssl ecparam -name prime256v1 -genkey -noout -out ca.key && openssl req -x509 -new -key ca.key -subj "/O=etcd-pulumi/CN=${caName}" -days 2 -addext keyUsage=critical,keyCertSign,cRLSign,digitalSignature -out ca.crt`);
+    const members = new Map<string, { server: Pem; peer: Pem; client: Pem }>();
+    for (const m of s.members) {
+        const spec = memberCertSpecs(m, s);
+        members.set(m.name, { server: issue(dir, `${m.name}-server`, spec.server), peer: issue(dir, `${m.name}-peer`, spec.peer), client: issue(dir, `${m.name}-client`, spec.client) });
+    }
+    const admin = issue(dir, "admin", { commonName: ADMIN_CN, ipAddresses: [], dnsNames: [], usages: ["client_auth"] });
+    return { dir, ca: fs.readFileSync(path.join(dir, "ca.crt"), "utf8"), members, admin };
+}

@@ -1,0 +1,62 @@
+/**
+ * A bounded writer that puts sequential keys through the admin client (all endpoints, with retries)
+ * while an operation runs, and reports the acknowledged writes and the longest stretch without one.
+ */
+import { execFile } from "node:child_process";
+import { ClientCreds } from "./etcdctl";
+
+export interface WriterReport {
+    acknowledged: string[];
+    attempts: number;
+    longestGapMs: number;
+}
+
+export class Writer {
+    private stopped = false;
+    private readonly acknowledged: string[] = [];
+    private attempts = 0;
+    private lastOk = Date.now();
+    private longestGapMs = 0;
+    private loop?: Promise<void>;
+
+    constructor(private readonly bin: string, private readonly endpoints: string, private readonly creds: ClientCreds, private readonly prefix: string, private readonly maxWrites = 20000) {}
+
+    start(): void {
+        this.lastOk = Date.now();
+        this.loop = this.run();
+    }
+
+    private put(key: string, value: string): Promise<boolean> {
+        return new Promise((resolve) => {
+            execFile(
+                this.bin,
+                [`--endpoints=${this.endpoints}`, `--cacert=${this.creds.caFile}`, `--cert=${this.creds.certFile}`, `--key=${this.creds.keyFile}`, "--dial-timeout=2s", "--command-timeout=3s", "put", key, value],
+                { timeout: 8000 },
+                (err, stdout) => resolve(!err && stdout.trim() === "OK"),
+            );
+        });
+    }
+
+    private async run(): Promise<void> {
+        let i = 0;
+        while (!this.stopped && i < this.maxWrites) {
+            const key = `${this.prefix}/${String(i).padStart(6, "0")}`;
+            this.attempts++;
+            if (await this.put(key, `v${i}`)) {
+                const now = Date.now();
+                this.longestGapMs = Math.max(this.longestGapMs, now - this.lastOk);
+                this.lastOk = now;
+                this.acknowledged.push(key);
+                i++;
+            } else {
+                await new Promise((r) => setTimeout(r, 100));
+            }
+        }
+    }
+
+    async stop(): Promise<WriterReport> {
+        this.stopped = true;
+        await this.loop;
+        return { acknowledged: [...this.acknowledged], attempts: this.attempts, longestGapMs: this.longestGapMs };
+    }
+}
