@@ -2,7 +2,7 @@
  * End to end: the real Pulumi CLI and engine deploy a 3-member cluster onto the local test hosts over
  * SSH, and everything the product promises for day 1 is checked from outside.
  */
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -13,7 +13,7 @@ import * as path from "node:path";
 import { hosts, hostsUp, Inventory, onHost, onHostOk } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
 import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
-import { pulumiUnavailable } from "../support/toolchain";
+import { pulumiSuite } from "../support/toolchain";
 
 const VERSION = "3.6.16";
 const NAMES = ["etcd1", "etcd2", "etcd3"];
@@ -41,7 +41,7 @@ function opCounts(changes: Record<string, number> | undefined): Record<string, n
     return Object.fromEntries(Object.entries(changes ?? {}).filter(([k, v]) => k !== "same" && v > 0));
 }
 
-describe("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60 * 1000, skip: pulumiUnavailable() }, () => {
+pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60 * 1000 }, () => {
     before(async () => {
         inv = hostsUp(3);
         bin = localEtcdctl(VERSION);

@@ -3,7 +3,7 @@
  * This machine has no internet, so the official download is replaced by a loopback mirror serving the
  * same archive (the mirror path is a supported binary source in its own right).
  */
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -15,7 +15,7 @@ import { parse } from "yaml";
 import { ROOT } from "../support/hosts";
 import { releaseArchive } from "../support/etcdctl";
 import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
-import { pulumiUnavailable } from "../support/toolchain";
+import { pulumiSuite } from "../support/toolchain";
 
 const VERSION = "3.6.16";
 let server: http.Server;
@@ -23,7 +23,7 @@ let base: string;
 let p: TestProject;
 const served: string[] = [];
 
-describe("prod stack preview (real Pulumi CLI)", { timeout: 10 * 60 * 1000, skip: pulumiUnavailable() }, () => {
+pulumiSuite("prod stack preview (real Pulumi CLI)", { timeout: 10 * 60 * 1000 }, () => {
     before(async () => {
         const { archive, sums } = releaseArchive(VERSION);
         server = http.createServer((req, res) => {

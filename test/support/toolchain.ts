@@ -4,11 +4,23 @@
  * visible in every test report, never silent.
  */
 import * as fs from "node:fs";
+import { describe, test } from "node:test";
 
 export function pulumiUnavailable(): string | undefined {
     const file = process.env.PULUMI_UNAVAILABLE_FILE;
     if (!file) return "PULUMI_UNAVAILABLE_FILE is not set: run the tests through `npm test` (scripts/test.sh)";
     if (!fs.existsSync(file)) return undefined;
     const reason = fs.readFileSync(file, "utf8").trim();
-    return `the Pulumi toolchain is not installed on this machine: ${reason.split("\n").filter((l) => /403|UNAVAILABLE|cannot|ERROR/.test(l)).join(" | ") || reason}`;
+    const summary = reason.split("\n").filter((l) => /UNAVAILABLE/.test(l)).map((l) => l.replace(/^\[setup-pulumi\]\s*/, ""));
+    return `the real Pulumi toolchain could not be installed on this machine (${summary.join("; ") || reason}); see ${file}`;
+}
+
+/**
+ * Declare a suite that needs the Pulumi engine. Without the toolchain it becomes one test reported as
+ * SKIPPED with the reason, so the test summary counts it.
+ */
+export function pulumiSuite(name: string, options: { timeout: number }, body: () => void): void {
+    const reason = pulumiUnavailable();
+    if (reason) test(name, { skip: reason }, () => undefined);
+    else describe(name, options, body);
 }
