@@ -8,25 +8,19 @@
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as http from "node:http";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { resolveSettings } from "../../components/validate";
 import { ClusterSettings, MemberSettings } from "../../components/settings";
-import { hostPaths } from "../../components/render/paths";
 import * as steps from "../../components/render/scripts";
-import { clientUrl, renderEtcdConfig } from "../../components/render/config";
-import { renderUnit } from "../../components/render/unit";
-import { renderEtcdctlProfile } from "../../components/render/profile";
-import { memberFilePaths, memberFiles, renderFileBundle } from "../../components/render/files";
-import { remoteInvocation } from "../../components/render/shell";
+import { clientUrl } from "../../components/render/config";
+import { memberFilePaths } from "../../components/render/files";
 import { hosts, hostsUp, Inventory, onHost, onHostOk } from "../support/hosts";
-import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
+import { ClientCreds, etcdctl, localEtcdctl, writeCreds } from "../support/etcdctl";
 import { opensslPki, TestPki } from "../support/opensslPki";
-import { copyTo, runRemote, StepResult } from "../support/remote";
+import { archiveSha256, HostDriver, paths, settingsFor } from "../support/hostDriver";
 import { Writer } from "../support/writer";
 
 const VERSION = "3.6.16";
@@ -34,53 +28,17 @@ const NAMES = ["etcd1", "etcd2", "etcd3"];
 let inv: Inventory;
 let s: ClusterSettings;
 let pki: TestPki;
+let drv: HostDriver;
 let bin: string;
 let admin: ClientCreds;
 let endpoints: string;
 let sha256: string;
-const paths = hostPaths("/var/lib/etcd");
 const creds = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-hoststeps-"));
 
-function settingsFor(inventory: Inventory, over: Record<string, unknown> = {}): ClusterSettings {
-    const { archive } = releaseArchive(VERSION);
-    return resolveSettings({
-        members: inventory.hosts.filter((h) => NAMES.includes(h.name)).map((h) => ({ name: h.name, address: h.address })),
-        ssh: { user: "deploy", privateKey: "unused: the test runs ssh itself" },
-        binary: { path: archive, sha256 },
-        healthTimeoutSeconds: 60,
-        ...over,
-    });
-}
-
-async function step(m: MemberSettings, body: string, stdin = ""): Promise<StepResult> {
-    const r = await runRemote(inv, m.sshUser, m.address, remoteInvocation(body, m.sudo), stdin);
-    return r;
-}
-
-async function stepOk(m: MemberSettings, body: string, stdin = ""): Promise<StepResult> {
-    const r = await step(m, body, stdin);
-    assert.equal(r.status, 0, `${m.name}: ${r.stderr}${r.stdout}`);
-    return r;
-}
-
-function bundle(settings: ClusterSettings, m: MemberSettings): string {
-    const c = pki.members.get(m.name)!;
-    return renderFileBundle(
-        memberFiles(paths, {
-            config: renderEtcdConfig({ settings, member: m, initialMembers: settings.members, clusterToken: "host-steps-test-token", paths }),
-            unit: renderUnit(settings, paths),
-            profile: renderEtcdctlProfile(settings, paths),
-            endpoints: settings.members.map((x) => clientUrl(x, settings)).join(","),
-            caCert: pki.ca,
-            serverCert: c.server.cert,
-            serverKey: c.server.key,
-            peerCert: c.peer.cert,
-            peerKey: c.peer.key,
-            clientCert: c.client.cert,
-            clientKey: c.client.key,
-        }),
-    );
-}
+const settings = (over: Record<string, unknown> = {}) => settingsFor(inv, NAMES, VERSION, over);
+const step = (m: MemberSettings, body: string, stdin = "") => drv.step(m, body, stdin);
+const stepOk = (m: MemberSettings, body: string, stdin = "") => drv.stepOk(m, body, stdin);
+const bundle = (st: ClusterSettings, m: MemberSettings) => drv.bundle(st, m);
 
 const startStamp = (name: string) => onHostOk(inv, name, "systemctl show etcd -p ExecMainStartTimestampMonotonic --value").trim();
 
@@ -88,9 +46,10 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
     before(() => {
         hosts("down");
         inv = hostsUp(3);
-        sha256 = crypto.createHash("sha256").update(fs.readFileSync(releaseArchive(VERSION).archive)).digest("hex");
-        s = settingsFor(inv);
+        sha256 = archiveSha256(VERSION);
+        s = settings();
         pki = opensslPki(s);
+        drv = new HostDriver(inv, pki);
         bin = localEtcdctl(VERSION);
         endpoints = s.members.map((m) => clientUrl(m, s)).join(",");
         admin = writeCreds(creds, "admin", { ca: pki.ca, cert: pki.admin.cert, key: pki.admin.key });
@@ -102,18 +61,7 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
 
     test("bootstrap: prepare, upload, install, files, start in parallel, then bounded health wait", async () => {
         const t0 = Date.now();
-        await Promise.all(
-            s.members.map(async (m) => {
-                await stepOk(m, steps.prepareScript(s, m, paths));
-                const up = await copyTo(inv, m.sshUser, m.address, releaseArchive(VERSION).archive, steps.stagedArchivePath(s, paths));
-                assert.equal(up.status, 0, up.stderr);
-                await stepOk(m, steps.installScript(s, m, paths, sha256));
-                const f = await stepOk(m, steps.filesScript(s, m, paths, "new"), bundle(s, m));
-                assert.match(f.stdout, /bootstraps a new cluster/);
-                await stepOk(m, steps.startScript(m));
-            }),
-        );
-        await Promise.all(s.members.map((m) => stepOk(m, steps.readyScript(s, m, paths))));
+        await drv.bootstrap(s);
         console.log(`host-steps bootstrap of 3 members: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         for (const name of NAMES) assert.match(onHostOk(inv, name, "grep '^initial-cluster-state' /etc/etcd/etcd.conf.yml"), /existing/);
     });
@@ -194,7 +142,8 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
     });
 
     test("a config change rolls through members one at a time under write load, losing no write", async () => {
-        const changed = settingsFor(inv, { logLevel: "warn" });
+        const changed = settings({ logLevel: "warn" });
+        const stampsBefore = NAMES.map(startStamp);
         const writer = new Writer(bin, endpoints, admin, "/hs/roll");
         writer.start();
         await new Promise((r) => setTimeout(r, 1500));
@@ -213,6 +162,8 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
         const report = await writer.stop();
         console.log(`rolling restart of 3 members: ${(rollMs / 1000).toFixed(1)} s; ${report.acknowledged.length} writes acknowledged of ${report.attempts} attempts; longest write gap ${report.longestGapMs} ms`);
         for (const name of NAMES) assert.match(onHostOk(inv, name, "grep '^log-level' /etc/etcd/etcd.conf.yml"), /warn/);
+        NAMES.map(startStamp).forEach((stamp, i) => assert.notEqual(stamp, stampsBefore[i], `${NAMES[i]} was not restarted`));
+        for (let i = 1; i < windows.length; i++) assert.ok(windows[i].start >= windows[i - 1].end, "restarts overlapped");
         const got = etcdctl(bin, endpoints, admin, ["get", "/hs/roll/", "--prefix", "--keys-only"], 60_000).stdout.split("\n").filter(Boolean);
         const missing = report.acknowledged.filter((k) => !got.includes(k));
         assert.deepEqual(missing, [], "acknowledged writes lost");
@@ -224,7 +175,7 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
     test("a restart is refused while another member is unreachable (quorum protection)", async () => {
         hosts("isolate", "etcd3");
         try {
-            const quick = settingsFor(inv, { logLevel: "warn", healthTimeoutSeconds: 8 });
+            const quick = settings({ logLevel: "warn", healthTimeoutSeconds: 8 });
             const before = startStamp("etcd1");
             const r = await step(quick.members[0], steps.restartScript(quick, quick.members[0], paths));
             assert.notEqual(r.status, 0);

@@ -1,0 +1,93 @@
+/**
+ * Drives the component's host steps over real SSH without the Pulumi engine, in the order the
+ * component wires them (prepare -> upload -> install -> files -> start; then ready on all). Used by the
+ * host-level e2e test and the benchmark.
+ */
+import * as assert from "node:assert/strict";
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import { clientUrl, renderEtcdConfig } from "../../components/render/config";
+import { memberFiles, renderFileBundle } from "../../components/render/files";
+import { HostPaths, hostPaths } from "../../components/render/paths";
+import { renderEtcdctlProfile } from "../../components/render/profile";
+import * as steps from "../../components/render/scripts";
+import { remoteInvocation } from "../../components/render/shell";
+import { renderUnit } from "../../components/render/unit";
+import { ClusterSettings, MemberSettings } from "../../components/settings";
+import { resolveSettings } from "../../components/validate";
+import { releaseArchive } from "./etcdctl";
+import { Inventory } from "./hosts";
+import { TestPki } from "./opensslPki";
+import { copyTo, runRemote, StepResult } from "./remote";
+
+export const paths: HostPaths = hostPaths("/var/lib/etcd");
+
+export function archiveSha256(version: string): string {
+    return crypto.createHash("sha256").update(fs.readFileSync(releaseArchive(version).archive)).digest("hex");
+}
+
+export function settingsFor(inv: Inventory, names: string[], version: string, over: Record<string, unknown> = {}): ClusterSettings {
+    return resolveSettings({
+        members: inv.hosts.filter((h) => names.includes(h.name)).map((h) => ({ name: h.name, address: h.address })),
+        ssh: { user: "deploy", privateKey: "unused: the driver runs ssh itself" },
+        binary: { path: releaseArchive(version).archive, sha256: archiveSha256(version) },
+        version,
+        healthTimeoutSeconds: 60,
+        ...over,
+    });
+}
+
+export class HostDriver {
+    constructor(private readonly inv: Inventory, private readonly pki: TestPki, private readonly token = "host-driver-token") {}
+
+    step(m: MemberSettings, body: string, stdin = ""): Promise<StepResult> {
+        return runRemote(this.inv, m.sshUser, m.address, remoteInvocation(body, m.sudo), stdin);
+    }
+
+    async stepOk(m: MemberSettings, body: string, stdin = ""): Promise<StepResult> {
+        const r = await this.step(m, body, stdin);
+        assert.equal(r.status, 0, `${m.name}: ${r.stderr}${r.stdout}`);
+        return r;
+    }
+
+    bundle(s: ClusterSettings, m: MemberSettings): string {
+        const c = this.pki.members.get(m.name)!;
+        return renderFileBundle(
+            memberFiles(paths, {
+                config: renderEtcdConfig({ settings: s, member: m, initialMembers: s.members, clusterToken: this.token, paths }),
+                unit: renderUnit(s, paths),
+                profile: renderEtcdctlProfile(s, paths),
+                endpoints: s.members.map((x) => clientUrl(x, s)).join(","),
+                caCert: this.pki.ca,
+                serverCert: c.server.cert,
+                serverKey: c.server.key,
+                peerCert: c.peer.cert,
+                peerKey: c.peer.key,
+                clientCert: c.client.cert,
+                clientKey: c.client.key,
+            }),
+        );
+    }
+
+    /** Day 1: per-member steps in parallel across members, then the bounded health wait on all. */
+    async bootstrap(s: ClusterSettings): Promise<void> {
+        const sha = s.binary.sha256!;
+        await Promise.all(
+            s.members.map(async (m) => {
+                await this.stepOk(m, steps.prepareScript(s, m, paths));
+                const up = await copyTo(this.inv, m.sshUser, m.address, releaseArchive(s.version).archive, steps.stagedArchivePath(s, paths));
+                assert.equal(up.status, 0, up.stderr);
+                await this.stepOk(m, steps.installScript(s, m, paths, sha));
+                await this.stepOk(m, steps.filesScript(s, m, paths, "new"), this.bundle(s, m));
+                await this.stepOk(m, steps.startScript(m));
+            }),
+        );
+        await Promise.all(s.members.map((m) => this.stepOk(m, steps.readyScript(s, m, paths))));
+    }
+
+    /** A changed config: files on every member, then the health-gated restart one member at a time. */
+    async roll(s: ClusterSettings): Promise<void> {
+        for (const m of s.members) await this.stepOk(m, steps.filesScript(s, m, paths, "existing"), this.bundle(s, m));
+        for (const m of [...s.members].sort((a, b) => a.name.localeCompare(b.name))) await this.stepOk(m, steps.restartScript(s, m, paths));
+    }
+}
