@@ -6,14 +6,13 @@ import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { hosts, hostsUp, Inventory, onHost, onHostOk } from "../support/hosts";
+import { hosts, hostsUp, Inventory, onHostOk } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
 import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
 import { pulumiSuite } from "../support/toolchain";
+import { assertDestroyed, assertKillRecovery, assertMetricsLoopbackOnly, assertNoPlainHttp, assertPermissions } from "../support/checks";
 
 const VERSION = "3.6.16";
 const NAMES = ["etcd1", "etcd2", "etcd3"];
@@ -27,10 +26,6 @@ const creds = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-e2e-creds-"));
 
 function memberConfig(inventory: Inventory) {
     return inventory.hosts.filter((h) => NAMES.includes(h.name)).map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey }));
-}
-
-function mainPid(name: string): string {
-    return onHostOk(inv, name, "systemctl show etcd -p MainPID --value").trim();
 }
 
 function startStamp(name: string): string {
@@ -127,34 +122,13 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
     });
 
     test("nothing speaks plain http on the client port; metrics are loopback-only", async () => {
-        const res = await new Promise<{ status?: number; body: string; error?: string }>((resolve) => {
-            const req = http.get({ host: "172.30.213.11", port: 2379, path: "/v3/kv/range", timeout: 5000 }, (r) => {
-                let body = "";
-                r.on("data", (c) => (body += c));
-                r.on("end", () => resolve({ status: r.statusCode, body }));
-            });
-            req.on("error", (e) => resolve({ body: "", error: e.message }));
-        });
-        assert.ok(res.error !== undefined || res.status === 400, `plain http got ${res.status}: ${res.body}`);
-        if (res.status === 400) assert.match(res.body, /HTTPS server/);
-        const metrics = await new Promise<string>((resolve) => {
-            const s = net.connect({ host: "172.30.213.11", port: 2381, timeout: 3000 }, () => { s.destroy(); resolve("connected"); });
-            s.on("error", (e) => resolve(e.message));
-            s.on("timeout", () => { s.destroy(); resolve("timeout"); });
-        });
-        assert.notEqual(metrics, "connected", "metrics port must not be reachable from outside");
-        assert.match(onHostOk(inv, "etcd1", "exec 3<>/dev/tcp/127.0.0.1/2381; printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3"), /"health":"true"/);
+        await assertNoPlainHttp("172.30.213.11", 2379);
+        await assertMetricsLoopbackOnly(inv, "etcd1", "172.30.213.11", 2381);
     });
 
     test("key files are 0600 owned by etcd, certs 0644, data dir 0700", () => {
         for (const name of NAMES) {
-            const out = onHostOk(inv, name, "stat -c '%n %a %U:%G' /etc/etcd/pki/*.key /etc/etcd/pki/*.crt /var/lib/etcd");
-            for (const line of out.trim().split("\n")) {
-                const [file, mode, owner] = line.split(" ");
-                if (file.endsWith(".key")) assert.deepEqual([mode, owner], ["600", "etcd:etcd"], line);
-                else if (file.endsWith(".crt")) assert.deepEqual([mode, owner], ["644", "etcd:etcd"], line);
-                else assert.deepEqual([mode, owner], ["700", "etcd:etcd"], line);
-            }
+            assertPermissions(inv, name);
             assert.equal(onHostOk(inv, name, "systemctl show etcd -p User --value").trim(), "etcd");
             assert.match(onHostOk(inv, name, "grep '^initial-cluster-state' /etc/etcd/etcd.conf.yml"), /existing/);
         }
@@ -179,16 +153,7 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
     });
 
     test("a member killed with SIGKILL is restarted by systemd and rejoins", async () => {
-        const pid = mainPid("etcd2");
-        onHostOk(inv, "etcd2", "systemctl kill -s KILL etcd");
-        const deadline = Date.now() + 60_000;
-        let healthy = false;
-        while (Date.now() < deadline && !healthy) {
-            await new Promise((r) => setTimeout(r, 2000));
-            const now = onHost(inv, "etcd2", "systemctl show etcd -p MainPID --value").stdout.trim();
-            healthy = now !== "0" && now !== pid && etcdctl(bin, "https://172.30.213.12:2379", admin, ["endpoint", "health"]).status === 0;
-        }
-        assert.ok(healthy, "etcd2 did not come back healthy within 60 s");
+        await assertKillRecovery(inv, "etcd2", "https://172.30.213.12:2379", bin, admin);
         assert.equal(etcdctl(bin, endpoints, admin, ["get", "/e2e/hello", "--print-value-only"]).stdout.trim(), "world");
     });
 
@@ -220,10 +185,6 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
 
     test("destroy stops etcd, removes what was installed and keeps the data dir", async () => {
         await p.stack.destroy({ onOutput: recorder(p, "destroy") });
-        for (const name of NAMES) {
-            assert.notEqual(onHost(inv, name, "systemctl is-active etcd").stdout.trim(), "active");
-            assert.equal(onHost(inv, name, "test -e /usr/local/bin/etcd || test -e /etc/etcd || test -e /opt/etcd || test -e /etc/systemd/system/etcd.service").status, 1, `${name} still has etcd files`);
-            assert.equal(onHost(inv, name, "test -d /var/lib/etcd/member").status, 0, `${name} lost its data dir`);
-        }
+        for (const name of NAMES) assertDestroyed(inv, name);
     });
 });

@@ -9,19 +9,18 @@ import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
-import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ClusterSettings, MemberSettings } from "../../components/settings";
 import * as steps from "../../components/render/scripts";
 import { clientUrl } from "../../components/render/config";
 import { memberFilePaths } from "../../components/render/files";
-import { hosts, hostsUp, Inventory, onHost, onHostOk } from "../support/hosts";
+import { hosts, hostsUp, Inventory, onHostOk } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, writeCreds } from "../support/etcdctl";
 import { opensslPki, TestPki } from "../support/opensslPki";
 import { archiveSha256, HostDriver, paths, settingsFor } from "../support/hostDriver";
 import { Writer } from "../support/writer";
+import { assertDestroyed, assertKillRecovery, assertMetricsLoopbackOnly, assertNoPlainHttp, assertPermissions } from "../support/checks";
 
 const VERSION = "3.6.16";
 const NAMES = ["etcd1", "etcd2", "etcd3"];
@@ -100,31 +99,13 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
     });
 
     test("no plain http on the client port; metrics only on loopback", async () => {
-        const res = await new Promise<{ status?: number; body: string; error?: string }>((resolve) => {
-            const req = http.get({ host: "172.30.213.11", port: 2379, path: "/v3/kv/range", timeout: 5000 }, (r) => {
-                let body = "";
-                r.on("data", (c) => (body += c));
-                r.on("end", () => resolve({ status: r.statusCode, body }));
-            });
-            req.on("error", (e) => resolve({ body: "", error: e.message }));
-        });
-        assert.ok(res.error !== undefined || (res.status === 400 && /HTTPS server/.test(res.body)), JSON.stringify(res));
-        const metrics = await new Promise<string>((resolve) => {
-            const sock = net.connect({ host: "172.30.213.11", port: 2381, timeout: 3000 }, () => { sock.destroy(); resolve("connected"); });
-            sock.on("error", (e) => resolve(e.message));
-            sock.on("timeout", () => { sock.destroy(); resolve("timeout"); });
-        });
-        assert.notEqual(metrics, "connected");
-        assert.match(onHostOk(inv, "etcd1", "exec 3<>/dev/tcp/127.0.0.1/2381; printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3"), /"health":"true"/);
+        await assertNoPlainHttp("172.30.213.11", 2379);
+        await assertMetricsLoopbackOnly(inv, "etcd1", "172.30.213.11", 2381);
     });
 
     test("keys 0600 etcd, certs 0644, data dir 0700, service runs as etcd, etcdctl profile works", () => {
         for (const name of NAMES) {
-            for (const line of onHostOk(inv, name, "stat -c '%n %a %U:%G' /etc/etcd/pki/*.key /etc/etcd/pki/*.crt /var/lib/etcd").trim().split("\n")) {
-                const [file, mode, owner] = line.split(" ");
-                const want = file.endsWith(".key") ? ["600", "etcd:etcd"] : file.endsWith(".crt") ? ["644", "etcd:etcd"] : ["700", "etcd:etcd"];
-                assert.deepEqual([mode, owner], want, line);
-            }
+            assertPermissions(inv, name);
             assert.equal(onHostOk(inv, name, "ps -o user= -p $(systemctl show etcd -p MainPID --value)").trim(), "etcd");
             assert.match(onHostOk(inv, name, "bash -lc 'source /etc/profile.d/etcdctl.sh && etcdctl endpoint health'"), /is healthy/);
         }
@@ -190,16 +171,7 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
     });
 
     test("etcd killed with SIGKILL is restarted by systemd and rejoins", async () => {
-        const pid = onHostOk(inv, "etcd2", "systemctl show etcd -p MainPID --value").trim();
-        onHostOk(inv, "etcd2", "systemctl kill -s KILL etcd");
-        const deadline = Date.now() + 60_000;
-        let ok = false;
-        while (Date.now() < deadline && !ok) {
-            await new Promise((r) => setTimeout(r, 2000));
-            const now = onHost(inv, "etcd2", "systemctl show etcd -p MainPID --value").stdout.trim();
-            ok = now !== "0" && now !== pid && etcdctl(bin, "https://172.30.213.12:2379", admin, ["endpoint", "health"]).status === 0;
-        }
-        assert.ok(ok, "etcd2 not back within 60 s");
+        await assertKillRecovery(inv, "etcd2", "https://172.30.213.12:2379", bin, admin);
         assert.equal(etcdctl(bin, "https://172.30.213.12:2379", admin, ["get", "/hs/hello", "--print-value-only", "--consistency=s"]).stdout.trim(), "world");
     });
 
@@ -210,11 +182,7 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
             await stepOk(m, steps.installDeleteScript(m, paths));
             await stepOk(m, steps.prepareDeleteScript(s, m, paths));
         }
-        for (const name of NAMES) {
-            assert.notEqual(onHost(inv, name, "systemctl is-active etcd").stdout.trim(), "active");
-            assert.equal(onHost(inv, name, "test -e /usr/local/bin/etcd || test -e /etc/etcd || test -e /opt/etcd || test -e /etc/systemd/system/etcd.service").status, 1);
-            assert.equal(onHost(inv, name, "test -d /var/lib/etcd/member").status, 0, "data dir must be kept");
-        }
+        for (const name of NAMES) assertDestroyed(inv, name);
         // Running the destroy steps again is harmless.
         for (const m of s.members) await stepOk(m, steps.stopScript(m));
     });

@@ -1,0 +1,67 @@
+/** Checks both end-to-end suites make of a deployed cluster, from outside and on the hosts. */
+import * as assert from "node:assert/strict";
+import * as http from "node:http";
+import * as net from "node:net";
+import { ClientCreds, etcdctl } from "./etcdctl";
+import { Inventory, onHost, onHostOk } from "./hosts";
+
+/** Plain http to an https listener: a Go TLS server answers 400 "HTTPS server", or the request fails. */
+export async function assertNoPlainHttp(host: string, port: number): Promise<void> {
+    const res = await new Promise<{ status?: number; body: string; error?: string }>((resolve) => {
+        const req = http.get({ host, port, path: "/v3/kv/range", timeout: 5000 }, (r) => {
+            let body = "";
+            r.on("data", (c) => (body += c));
+            r.on("end", () => resolve({ status: r.statusCode, body }));
+        });
+        req.on("error", (e) => resolve({ body: "", error: e.message }));
+    });
+    assert.ok(res.error !== undefined || (res.status === 400 && /HTTPS server/.test(res.body)), `plain http on ${host}:${port}: ${JSON.stringify(res)}`);
+}
+
+/** The metrics/health listener must not be reachable from outside, and must answer on the host's loopback. */
+export async function assertMetricsLoopbackOnly(inv: Inventory, name: string, address: string, port: number): Promise<void> {
+    const outcome = await new Promise<string>((resolve) => {
+        const sock = net.connect({ host: address, port, timeout: 3000 }, () => {
+            sock.destroy();
+            resolve("connected");
+        });
+        sock.on("error", (e) => resolve(e.message));
+        sock.on("timeout", () => {
+            sock.destroy();
+            resolve("timeout");
+        });
+    });
+    assert.notEqual(outcome, "connected", `metrics port ${port} reachable from outside on ${name}`);
+    assert.match(onHostOk(inv, name, `exec 3<>/dev/tcp/127.0.0.1/${port}; printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3`), /"health":"true"/);
+}
+
+/** Keys 0600 etcd, certs 0644 etcd, data dir 0700 etcd. */
+export function assertPermissions(inv: Inventory, name: string): void {
+    for (const line of onHostOk(inv, name, "stat -c '%n %a %U:%G' /etc/etcd/pki/*.key /etc/etcd/pki/*.crt /var/lib/etcd").trim().split("\n")) {
+        const [file, mode, owner] = line.split(" ");
+        const want = file.endsWith(".key") ? ["600", "etcd:etcd"] : file.endsWith(".crt") ? ["644", "etcd:etcd"] : ["700", "etcd:etcd"];
+        assert.deepEqual([mode, owner], want, `${name}: ${line}`);
+    }
+}
+
+/** SIGKILL the member's etcd; systemd must restart it (new PID) and it must serve again within 60 s. */
+export async function assertKillRecovery(inv: Inventory, name: string, clientUrl: string, bin: string, admin: ClientCreds): Promise<void> {
+    const pidOf = () => onHost(inv, name, "systemctl show etcd -p MainPID --value").stdout.trim();
+    const pid = pidOf();
+    onHostOk(inv, name, "systemctl kill -s KILL etcd");
+    const deadline = Date.now() + 60_000;
+    let ok = false;
+    while (Date.now() < deadline && !ok) {
+        await new Promise((r) => setTimeout(r, 2000));
+        const now = pidOf();
+        ok = now !== "0" && now !== pid && etcdctl(bin, clientUrl, admin, ["endpoint", "health"]).status === 0;
+    }
+    assert.ok(ok, `${name} did not come back healthy within 60 s of SIGKILL`);
+}
+
+/** After destroy: etcd stopped, its files gone, the data dir kept. */
+export function assertDestroyed(inv: Inventory, name: string): void {
+    assert.notEqual(onHost(inv, name, "systemctl is-active etcd").stdout.trim(), "active", `${name}: etcd still active`);
+    assert.equal(onHost(inv, name, "test -e /usr/local/bin/etcd || test -e /etc/etcd || test -e /opt/etcd || test -e /etc/systemd/system/etcd.service").status, 1, `${name} still has etcd files`);
+    assert.equal(onHost(inv, name, "test -d /var/lib/etcd/member").status, 0, `${name} lost its data dir`);
+}
