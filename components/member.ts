@@ -118,7 +118,6 @@ export class EtcdMember extends pulumi.ComponentResource {
             .output(inputs.clusterToken)
             .apply((token) => renderEtcdConfig({ settings: s, member: m, initialMembers: inputs.initialMembers, clusterToken: token, paths }));
         const unit = renderUnit(s, paths);
-        const endpoints = s.members.map((x) => clientUrl(x, s)).join(",");
         const bundle = pulumi
             .all([config, inputs.caCertPem, inputs.pki.server.certPem, inputs.pki.server.keyPem, inputs.pki.peer.certPem, inputs.pki.peer.keyPem, inputs.pki.client.certPem, inputs.pki.client.keyPem])
             .apply(([cfg, ca, sc, sk, pc, pk, cc, ck]) =>
@@ -127,7 +126,6 @@ export class EtcdMember extends pulumi.ComponentResource {
                         config: cfg,
                         unit,
                         profile: renderEtcdctlProfile(s, paths),
-                        endpoints,
                         caCert: ca,
                         serverCert: sc,
                         serverKey: sk,

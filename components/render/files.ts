@@ -16,8 +16,6 @@ export interface MemberFileContents {
     config: string;
     unit: string;
     profile: string;
-    /** Comma-separated client URLs of all members. */
-    endpoints: string;
     caCert: string;
     serverCert: string;
     serverKey: string;
@@ -34,7 +32,6 @@ export function memberFiles(paths: HostPaths, c: MemberFileContents): HostFile[]
         { path: paths.configFile, mode: "0640", owner: "root:etcd", content: c.config },
         { path: paths.unitFile, mode: "0644", owner: "root:root", content: c.unit },
         { path: paths.profileFile, mode: "0644", owner: "root:root", content: c.profile },
-        { path: paths.endpointsFile, mode: "0644", owner: "root:root", content: `${c.endpoints}\n` },
         cert(paths.caCert, c.caCert),
         cert(paths.serverCert, c.serverCert),
         key(paths.serverKey, c.serverKey),
@@ -47,7 +44,7 @@ export function memberFiles(paths: HostPaths, c: MemberFileContents): HostFile[]
 
 /** Every path the files step owns (for its delete). */
 export function memberFilePaths(paths: HostPaths): string[] {
-    return [paths.configFile, paths.unitFile, paths.profileFile, paths.endpointsFile, paths.caCert, paths.serverCert, paths.serverKey, paths.peerCert, paths.peerKey, paths.clientCert, paths.clientKey];
+    return [paths.configFile, paths.unitFile, paths.profileFile, paths.caCert, paths.serverCert, paths.serverKey, paths.peerCert, paths.peerKey, paths.clientCert, paths.clientKey];
 }
 
 /** One line per file: `PATH MODE OWNER BASE64`. Paths and owners never contain spaces (validated). */
@@ -61,6 +58,18 @@ export function renderFileBundle(files: HostFile[]): string {
  */
 export function restartKey(parts: { config: string; unit: string; caCert: string; binarySha256: string }): string {
     const h = createHash("sha256");
-    for (const p of [parts.config, parts.unit, parts.caCert, parts.binarySha256]) h.update(p).update("\0");
+    for (const p of [runtimeConfig(parts.config), parts.unit, parts.caCert, parts.binarySha256]) h.update(p).update("\0");
     return h.digest("hex").slice(0, 16);
+}
+
+/**
+ * The config as a running member sees it: without the bootstrap-only `initial-cluster*` keys, which etcd
+ * reads only when its data dir is empty. Adding a member changes every member's initial-cluster, and
+ * that must not restart anyone.
+ */
+export function runtimeConfig(config: string): string {
+    return config
+        .split("\n")
+        .filter((l) => !/^initial-cluster(-token|-state)?:/.test(l))
+        .join("\n");
 }

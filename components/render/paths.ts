@@ -12,8 +12,6 @@ export interface HostPaths {
     clientKey: string;
     unitFile: string;
     profileFile: string;
-    /** Comma-separated client URLs of all members, read by the health and restart steps. */
-    endpointsFile: string;
     installRoot: string;
     binDir: string;
     stagingDir: string;
@@ -37,7 +35,6 @@ export function hostPaths(dataDir: string, walDir?: string): HostPaths {
         clientKey: `${pkiDir}/etcdctl.key`,
         unitFile: "/etc/systemd/system/etcd.service",
         profileFile: "/etc/profile.d/etcdctl.sh",
-        endpointsFile: `${configDir}/endpoints`,
         installRoot: "/opt/etcd",
         binDir: "/usr/local/bin",
         stagingDir: "/var/tmp/etcd-pulumi",

@@ -9,15 +9,21 @@ import { script, shq } from "./shell";
 const ETCD_USER = "etcd";
 
 /** Bash helpers shared by the scripts that talk to etcd: TLS etcdctl and a bounded wait. */
-function etcdctlHelpers(s: ClusterSettings, paths: HostPaths): string[] {
+export function etcdctlHelpers(s: ClusterSettings, paths: HostPaths): string[] {
     return [
         `etcdctl_tls() { ${shq(`${paths.binDir}/etcdctl`)} --cacert=${shq(paths.caCert)} --cert=${shq(paths.clientCert)} --key=${shq(paths.clientKey)} --dial-timeout=3s --command-timeout=5s "$@"; }`,
         `LOCAL_ENDPOINT=${shq(`https://127.0.0.1:${s.clientPort}`)}`,
         // wait_for SECONDS CMD...: retry CMD every 2 s until it succeeds or the time is up; the last output is kept in $WAIT_OUT.
         `wait_for() { local limit=$1; shift; local deadline=$((SECONDS + limit)); while true; do if WAIT_OUT=$("$@" 2>&1); then return 0; fi; if (( SECONDS >= deadline )); then return 1; fi; sleep 2; done; }`,
-        // one_leader ENDPOINTS: every endpoint answers and all name the same non-zero leader.
-        `one_leader() { local out; out=$(etcdctl_tls --endpoints="$1" endpoint status -w json) || return 1; local leaders; leaders=$(printf '%s' "$out" | grep -o '"leader":[0-9]*' | sort -u); [ -n "$leaders" ] && [ "$(printf '%s\\n' "$leaders" | wc -l)" -eq 1 ] && [ "$leaders" != '"leader":0' ]; }`,
+        // cluster_health: every member in the member list answers healthy (asked through the local member).
+        `cluster_health() { etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint health --cluster; }`,
+        // one_leader: every member answers and all name the same non-zero leader.
+        `one_leader() { local out; out=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint status --cluster -w json) || return 1; local leaders; leaders=$(printf '%s' "$out" | grep -o '"leader":[0-9]*' | sort -u); [ -n "$leaders" ] && [ "$(printf '%s\\n' "$leaders" | wc -l)" -eq 1 ] && [ "$leaders" != '"leader":0' ]; }`,
         `recent_log() { journalctl -u etcd -n 30 --no-pager 2>&1 || true; }`,
+        // caught_up: the local member has applied everything the most advanced member had committed when asked.
+        `caught_up() { local out target applied; out=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint status --cluster -w json) || return 1; target=$(printf '%s' "$out" | grep -o '"raftIndex":[0-9]*' | cut -d: -f2 | sort -n | tail -1); applied=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint status -w json | grep -o '"raftAppliedIndex":[0-9]*' | cut -d: -f2); [ -n "$target" ] && [ -n "$applied" ] && [ "$applied" -ge "$target" ]; }`,
+        // member_field NAME FIELD: from 'member list -w simple' (ID, status, name, peer, client, learner).
+        `member_field() { etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member list -w simple | awk -F', ' -v n="$1" -v f="$2" '$3 == n { print $f }'; }`,
     ];
 }
 
@@ -38,9 +44,9 @@ export function prepareScript(s: ClusterSettings, m: MemberSettings, paths: Host
 }
 
 /** Undoes prepare. The data dir, WAL dir and etcd user go only when purge is set. */
-export function prepareDeleteScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths): string {
+export function prepareDeleteScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, purge = s.purgeDataOnDestroy): string {
     const body = [`rm -rf ${shq(paths.stagingDir)}`, `rmdir ${shq(paths.pkiDir)} ${shq(paths.configDir)} 2>/dev/null || true`];
-    if (s.purgeDataOnDestroy) {
+    if (purge) {
         body.push(
             `systemctl stop etcd 2>/dev/null || true`,
             ...[s.dataDir, ...(s.walDir ? [s.walDir] : [])].map((d) => `rm -rf ${shq(d)}`),
@@ -162,16 +168,16 @@ export function restartScript(s: ClusterSettings, m: MemberSettings, paths: Host
     const t = s.healthTimeoutSeconds;
     return script({ host: m.name, step: "restart" }, [
         ...etcdctlHelpers(s, paths),
-        `CLUSTER=$(cat ${shq(paths.endpointsFile)})`,
         `if systemctl is-active --quiet etcd.service; then`,
-        `  wait_for ${t} etcdctl_tls --endpoints="$CLUSTER" endpoint health || fail "cluster not healthy before restarting ${m.name}; refusing to restart (would risk quorum): $WAIT_OUT"`,
+        `  wait_for ${t} cluster_health || fail "cluster not healthy before restarting ${m.name}; refusing to restart (would risk quorum): $WAIT_OUT"`,
         `fi`,
         `systemctl daemon-reload`,
         `systemctl enable etcd.service >/dev/null 2>&1`,
         `systemctl restart --no-block etcd.service`,
         `wait_for ${t} etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint health || { recent_log >&2; fail "member ${m.name} not healthy ${t}s after restart: $WAIT_OUT"; }`,
-        `wait_for ${t} one_leader "$CLUSTER" || fail "no single leader across the cluster after restarting ${m.name}: $WAIT_OUT"`,
-        `log "restarted; member healthy, cluster has a leader"`,
+        `wait_for ${t} one_leader || fail "no single leader across the cluster after restarting ${m.name}: $WAIT_OUT"`,
+        `wait_for ${t} caught_up || fail "member ${m.name} did not catch up with the cluster's raft index within ${t}s"`,
+        `log "restarted; member healthy and caught up, cluster has a leader"`,
     ]);
 }
 
@@ -190,9 +196,8 @@ export function readyScript(s: ClusterSettings, m: MemberSettings, paths: HostPa
     const t = s.healthTimeoutSeconds;
     return script({ host: m.name, step: "wait-healthy" }, [
         ...etcdctlHelpers(s, paths),
-        `CLUSTER=$(cat ${shq(paths.endpointsFile)})`,
         `wait_for ${t} etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint health || { recent_log >&2; fail "member ${m.name} not healthy after ${t}s: $WAIT_OUT"; }`,
-        `wait_for ${t} one_leader "$CLUSTER" || { recent_log >&2; fail "cluster has no single leader after ${t}s (seen from ${m.name}): $WAIT_OUT"; }`,
+        `wait_for ${t} one_leader || { recent_log >&2; fail "cluster has no single leader after ${t}s (seen from ${m.name}): $WAIT_OUT"; }`,
         `if grep -q '^initial-cluster-state: new$' ${shq(paths.configFile)}; then`,
         `  sed 's/^initial-cluster-state: new$/initial-cluster-state: existing/' ${shq(paths.configFile)} > ${shq(`${paths.configFile}.ready`)}`,
         `  chown root:${ETCD_USER} ${shq(`${paths.configFile}.ready`)}; chmod 0640 ${shq(`${paths.configFile}.ready`)}`,

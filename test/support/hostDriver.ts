@@ -6,11 +6,14 @@
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import { clientUrl, renderEtcdConfig } from "../../components/render/config";
+import { renderEtcdConfig } from "../../components/render/config";
 import { memberFiles, renderFileBundle } from "../../components/render/files";
 import { HostPaths, hostPaths } from "../../components/render/paths";
 import { renderEtcdctlProfile } from "../../components/render/profile";
 import * as steps from "../../components/render/scripts";
+import * as day2 from "../../components/render/membership";
+import { memberFilePaths } from "../../components/render/files";
+import { planMembership } from "../../components/plan";
 import { remoteInvocation } from "../../components/render/shell";
 import { renderUnit } from "../../components/render/unit";
 import { ClusterSettings, MemberSettings } from "../../components/settings";
@@ -50,14 +53,13 @@ export class HostDriver {
         return r;
     }
 
-    bundle(s: ClusterSettings, m: MemberSettings): string {
+    bundle(s: ClusterSettings, m: MemberSettings, initialMembers: MemberSettings[] = s.members): string {
         const c = this.pki.members.get(m.name)!;
         return renderFileBundle(
             memberFiles(paths, {
-                config: renderEtcdConfig({ settings: s, member: m, initialMembers: s.members, clusterToken: this.token, paths }),
+                config: renderEtcdConfig({ settings: s, member: m, initialMembers, clusterToken: this.token, paths }),
                 unit: renderUnit(s, paths),
                 profile: renderEtcdctlProfile(s, paths),
-                endpoints: s.members.map((x) => clientUrl(x, s)).join(","),
                 caCert: this.pki.ca,
                 serverCert: c.server.cert,
                 serverKey: c.server.key,
@@ -89,5 +91,50 @@ export class HostDriver {
     async roll(s: ClusterSettings): Promise<void> {
         for (const m of s.members) await this.stepOk(m, steps.filesScript(s, m, paths, "existing"), this.bundle(s, m));
         for (const m of [...s.members].sort((a, b) => a.name.localeCompare(b.name))) await this.stepOk(m, steps.restartScript(s, m, paths));
+    }
+
+    /** Put a release on a member (upload + install); used for first installs and upgrades. */
+    async install(s: ClusterSettings, m: MemberSettings): Promise<void> {
+        const up = await copyTo(this.inv, m.sshUser, m.address, releaseArchive(s.version).archive, steps.stagedArchivePath(s, paths));
+        assert.equal(up.status, 0, up.stderr);
+        await this.stepOk(m, steps.installScript(s, m, paths, s.binary.sha256!));
+    }
+
+    /** Upgrade: verified snapshot on the runner, new binaries everywhere, then the health-gated roll. */
+    async upgrade(s: ClusterSettings, runner: MemberSettings): Promise<StepResult> {
+        const snap = await this.stepOk(runner, day2.snapshotScript(s, runner, paths, `pre-upgrade-to-${s.version}`));
+        for (const m of s.members) await this.install(s, m);
+        await this.roll(s);
+        return snap;
+    }
+
+    /**
+     * Membership change from `deployed` to `s.members`, as planned: removals first (member remove on
+     * the runner, then the leaving host is stopped and wiped), then additions one at a time (learner,
+     * start with state existing, promote, health).
+     */
+    async changeMembership(deployed: MemberSettings[], s: ClusterSettings, runner: MemberSettings, reachable: (name: string, address: string) => boolean = () => true): Promise<void> {
+        const plan = planMembership(deployed.map((m) => ({ name: m.name, address: m.address })), s.members);
+        for (const r of plan.remove) {
+            await this.stepOk(runner, day2.memberRemoveScript(s, runner, r, paths));
+            const old = deployed.find((m) => m.name === r.name && m.address === r.address)!;
+            if (!reachable(old.name, old.address)) continue;
+            await this.stepOk(old, steps.stopScript(old));
+            await this.stepOk(old, steps.filesDeleteScript(old, memberFilePaths(paths)));
+            await this.stepOk(old, steps.installDeleteScript(old, paths));
+            await this.stepOk(old, steps.prepareDeleteScript(s, old, paths, true));
+        }
+        for (const a of plan.add) {
+            const m = a.member;
+            await this.stepOk(runner, day2.memberAddScript(s, runner, m, paths));
+            await this.stepOk(m, steps.prepareScript(s, m, paths));
+            await this.install(s, m);
+            await this.stepOk(m, steps.filesScript(s, m, paths, "existing"), this.bundle(s, m, a.initialMembers));
+            await this.stepOk(m, steps.startScript(m));
+            await this.stepOk(runner, day2.promoteScript(s, runner, m, paths));
+            await this.stepOk(m, steps.readyScript(s, m, paths));
+        }
+        // Members that stay get the new endpoint list; their restart key is unchanged, so no restart.
+        for (const m of plan.keep) await this.stepOk(m, steps.filesScript(s, m, paths, "existing"), this.bundle(s, m));
     }
 }

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { ADMIN_CN, CertSpec, memberCertSpecs } from "../../components/pki";
-import { ClusterSettings } from "../../components/settings";
+import { ClusterSettings, MemberSettings } from "../../components/settings";
 
 export interface Pem {
     cert: string;
@@ -38,11 +38,14 @@ function issue(dir: string, name: string, spec: CertSpec): Pem {
 export function opensslPki(s: ClusterSettings, caName = "test etcd CA"): TestPki {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-pki-"));
     sh(dir, `openssl ecparam -name prime256v1 -genkey -noout -out ca.key && openssl req -x509 -new -key ca.key -subj "/O=etcd-pulumi/CN=${caName}" -days 2 -addext keyUsage=critical,keyCertSign,cRLSign,digitalSignature -out ca.crt`);
-    const members = new Map<string, { server: Pem; peer: Pem; client: Pem }>();
-    for (const m of s.members) {
-        const spec = memberCertSpecs(m, s);
-        members.set(m.name, { server: issue(dir, `${m.name}-server`, spec.server), peer: issue(dir, `${m.name}-peer`, spec.peer), client: issue(dir, `${m.name}-client`, spec.client) });
-    }
-    const admin = issue(dir, "admin", { commonName: ADMIN_CN, ipAddresses: [], dnsNames: [], usages: ["client_auth"] });
-    return { dir, ca: fs.readFileSync(path.join(dir, "ca.crt"), "utf8"), members, admin };
+    const pki: TestPki = { dir, ca: fs.readFileSync(path.join(dir, "ca.crt"), "utf8"), members: new Map(), admin: issue(dir, "admin", { commonName: ADMIN_CN, ipAddresses: [], dnsNames: [], usages: ["client_auth"] }) };
+    for (const m of s.members) issueMember(pki, m, s);
+    return pki;
+}
+
+/** Issue (or re-issue, e.g. for a replacement host) a member's three key pairs from the same CA. */
+export function issueMember(pki: TestPki, m: MemberSettings, s: ClusterSettings): void {
+    const spec = memberCertSpecs(m, s);
+    const id = `${m.name}-${m.address.replace(/[^0-9a-z]/gi, "_")}`;
+    pki.members.set(m.name, { server: issue(pki.dir, `${id}-server`, spec.server), peer: issue(pki.dir, `${id}-peer`, spec.peer), client: issue(pki.dir, `${id}-client`, spec.client) });
 }

@@ -137,7 +137,7 @@ test("a failing host script names the host and the step", () => {
 test("file bundle round-trips through base64 lines and keeps modes", () => {
     const s = settings();
     const paths = hostPaths(s.dataDir);
-    const files = memberFiles(paths, { config: "a: 1\n", unit: "u", profile: "p", endpoints: "https://x:2379", caCert: "CA", serverCert: "SC", serverKey: "SK\nline2", peerCert: "PC", peerKey: "PK", clientCert: "CC", clientKey: "CK" });
+    const files = memberFiles(paths, { config: "a: 1\n", unit: "u", profile: "p", caCert: "CA", serverCert: "SC", serverKey: "SK\nline2", peerCert: "PC", peerKey: "PK", clientCert: "CC", clientKey: "CK" });
     const lines = renderFileBundle(files).trimEnd().split("\n");
     assert.equal(lines.length, files.length);
     const byPath = new Map(lines.map((l) => { const [p, mode, owner, b64] = l.split(" "); return [p, { mode, owner, content: Buffer.from(b64, "base64").toString() }]; }));
@@ -151,4 +151,37 @@ test("restart key: config, unit, CA and binary need a restart; leaf certs do not
     const base = restartKey(k);
     assert.equal(restartKey({ ...k }), base);
     for (const field of Object.keys(k) as (keyof typeof k)[]) assert.notEqual(restartKey({ ...k, [field]: "changed" }), base, field);
+});
+
+test("adding a member changes initial-cluster everywhere but no member's restart key", () => {
+    const s = settings();
+    const paths = hostPaths(s.dataDir);
+    const grown = settings({ members: [...s.members, { name: "etcd4", address: "10.0.0.14" }, { name: "etcd5", address: "10.0.0.15" }].map((m) => ({ name: m.name, address: m.address })) });
+    const key = (st: typeof s, token: string) =>
+        restartKey({ config: renderEtcdConfig({ settings: st, member: st.members[0], initialMembers: st.members, clusterToken: token, paths }), unit: "u", caCert: "ca", binarySha256: "b" });
+    assert.equal(key(grown, "t"), key(s, "t"));
+    assert.equal(key(s, "other-token"), key(s, "t"), "the token is bootstrap-only too");
+    assert.notEqual(key(settings({ logLevel: "warn" }), "t"), key(s, "t"));
+});
+
+test("day-2 scripts are valid bash, name host and step, and are idempotent by design", async () => {
+    const day2 = await import("../../components/render/membership");
+    const s = settings();
+    const paths = hostPaths(s.dataDir);
+    const [a, , c] = s.members;
+    const all = {
+        add: day2.memberAddScript(s, a, c, paths),
+        promote: day2.promoteScript(s, a, c, paths),
+        remove: day2.memberRemoveScript(s, a, c, paths),
+        snapshot: day2.snapshotScript(s, a, paths, "pre-upgrade"),
+    };
+    for (const [name, body] of Object.entries(all)) {
+        assert.ok(body.startsWith("set -euo pipefail\n"), name);
+        assert.match(body, /\[etcd1\] step /, name);
+        assert.equal(spawnSync("bash", ["-n"], { input: body }).status, 0, name);
+    }
+    assert.match(all.add, /already a member/);
+    assert.match(all.add, /--learner/);
+    assert.match(all.remove, /already removed/);
+    assert.match(all.promote, /already a voting member/);
 });

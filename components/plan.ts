@@ -1,0 +1,111 @@
+/**
+ * Day-2 planning, pure: from the members and version the cluster has now to the ones the config asks
+ * for, the ordered, quorum-safe list of steps, or an error that names what is unsafe and how to proceed.
+ * Removals come before additions (a replaced member is removed first), one member at a time.
+ */
+import { MemberSettings } from "./settings";
+
+export interface DeployedMember {
+    name: string;
+    address: string;
+}
+
+export interface MembershipPlan {
+    /** True when no cluster exists yet: every member bootstraps together with state `new`. */
+    bootstrap: boolean;
+    /** Members to remove, in order. Replaced members appear here and in `add`. */
+    remove: DeployedMember[];
+    /** Members to add, in order, each with the exact initial-cluster it must start with. */
+    add: { member: MemberSettings; initialMembers: MemberSettings[] }[];
+    /** Members that stay, untouched by membership changes. */
+    keep: MemberSettings[];
+}
+
+export class PlanError extends Error {
+    constructor(message: string) {
+        super(message);
+        this.name = "PlanError";
+    }
+}
+
+export const quorum = (n: number) => Math.floor(n / 2) + 1;
+
+export interface PlanOptions {
+    /** Allow a cluster of fewer than 3 members. */
+    allowSmallCluster?: boolean;
+}
+
+/**
+ * Plan the membership change. `deployed` is undefined when the cluster has never been deployed.
+ * A member whose name stays but whose address changes is a replacement: removed, then added fresh
+ * (its old data dir is never reused).
+ */
+export function planMembership(deployed: DeployedMember[] | undefined, desired: MemberSettings[], opts: PlanOptions = {}): MembershipPlan {
+    if (deployed === undefined || deployed.length === 0) return { bootstrap: true, remove: [], add: [], keep: desired };
+    const desiredByName = new Map(desired.map((m) => [m.name, m]));
+    const deployedByName = new Map(deployed.map((m) => [m.name, m]));
+    const remove = deployed.filter((d) => !desiredByName.has(d.name) || desiredByName.get(d.name)!.address !== d.address);
+    const replaced = new Set(remove.filter((d) => desiredByName.has(d.name)).map((d) => d.name));
+    const keep = desired.filter((m) => deployedByName.has(m.name) && !replaced.has(m.name));
+    const joining = desired.filter((m) => !deployedByName.has(m.name) || replaced.has(m.name));
+
+    if (desired.length < 3 && !opts.allowSmallCluster && desired.length < deployed.length) {
+        throw new PlanError(`members: shrinking to ${desired.length} member(s) leaves no fault tolerance; keep at least 3 or set allowSmallCluster: true`);
+    }
+    // Walk the steps and check quorum of the CURRENT membership at every point.
+    let current = deployed.length;
+    for (const r of remove) {
+        const afterRemoval = current - 1;
+        if (afterRemoval < 1) throw new PlanError(`members: removing ${r.name} would leave no member; a cluster cannot be emptied by a config change (destroy the stack instead)`);
+        current = afterRemoval;
+    }
+    // Removing one member at a time from n keeps n-1 running, which is a quorum of n for n >= 2; the
+    // check that matters is that the members that stay are enough to carry the cluster.
+    if (keep.length < quorum(deployed.length)) {
+        throw new PlanError(
+            `members: this change keeps only ${keep.length} of the ${deployed.length} current members (${keep.map((m) => m.name).join(", ") || "none"}); ` +
+                `at least ${quorum(deployed.length)} must stay to keep quorum. Change fewer members per pulumi up`,
+        );
+    }
+    const add: MembershipPlan["add"] = [];
+    const members = [...keep];
+    for (const m of joining) {
+        members.push(m);
+        add.push({ member: m, initialMembers: [...members] });
+    }
+    return { bootstrap: false, remove, add, keep };
+}
+
+export interface Version {
+    major: number;
+    minor: number;
+    patch: number;
+}
+
+export function parseVersion(v: string): Version {
+    const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(v);
+    if (!m) throw new PlanError(`version: ${JSON.stringify(v)} is not MAJOR.MINOR.PATCH`);
+    return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
+}
+
+/** Oldest patch of each minor line that may be upgraded to the next minor. */
+export const MIN_PATCH_FOR_NEXT_MINOR: Record<string, number> = { "3.5": 32 };
+
+/** Refuse an etcd version change that etcd does not support as a rolling upgrade. */
+export function checkVersionChange(from: string, to: string): "same" | "patch" | "minor" {
+    const a = parseVersion(from);
+    const b = parseVersion(to);
+    if (a.major !== b.major) throw new PlanError(`version: ${from} -> ${to} changes the major version; etcd supports no such rolling upgrade`);
+    if (b.minor < a.minor || (b.minor === a.minor && b.patch < a.patch)) {
+        throw new PlanError(`version: ${from} -> ${to} is a downgrade; rolling downgrades are not supported here (restore a snapshot instead)`);
+    }
+    if (b.minor === a.minor) return b.patch === a.patch ? "same" : "patch";
+    if (b.minor > a.minor + 1) {
+        throw new PlanError(`version: ${from} -> ${to} skips a minor version; upgrade one minor at a time (first to the latest ${a.major}.${a.minor + 1}.x)`);
+    }
+    const min = MIN_PATCH_FOR_NEXT_MINOR[`${a.major}.${a.minor}`];
+    if (min !== undefined && a.patch < min) {
+        throw new PlanError(`version: ${from} -> ${to} needs ${a.major}.${a.minor}.${min} or newer first; upgrade to the latest ${a.major}.${a.minor}.x, then to ${to}`);
+    }
+    return "minor";
+}

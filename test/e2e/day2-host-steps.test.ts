@@ -1,0 +1,144 @@
+/**
+ * Day-2 operations on real hosts through the component's host steps (no Pulumi engine): a verified
+ * snapshot and a rolling upgrade 3.5 -> 3.6, scale out 3 -> 5 as learners, scale in 5 -> 3 with
+ * member remove before stop, and replacing a member by a new host. A writer runs through each; after
+ * each: every acknowledged write readable, member list equals the plan, one cluster ID, one leader,
+ * and the longest write gap is reported.
+ */
+import { after, before, describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { checkVersionChange } from "../../components/plan";
+import { clientUrl } from "../../components/render/config";
+import { ClusterSettings, MemberSettings } from "../../components/settings";
+import { ClientCreds, etcdctl, localEtcdctl, writeCreds } from "../support/etcdctl";
+import { HostDriver, settingsFor } from "../support/hostDriver";
+import { hosts, hostsUp, Inventory, onHost, onHostOk } from "../support/hosts";
+import { issueMember, opensslPki, TestPki } from "../support/opensslPki";
+import { Writer } from "../support/writer";
+
+const OLD = "3.5.35";
+const NEW = "3.6.16";
+let inv: Inventory;
+let pki: TestPki;
+let drv: HostDriver;
+let bin: string;
+let admin: ClientCreds;
+let s: ClusterSettings;
+const creds = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-day2-"));
+
+const endpointsOf = (st: ClusterSettings) => st.members.map((m) => clientUrl(m, st)).join(",");
+/** When etcd last started on the member's host (the host is found by address: a replacement has another). */
+const startStamp = (m: MemberSettings) => onHostOk(inv, inv.hosts.find((h) => h.address === m.address)!.name, "systemctl show etcd -p ExecMainStartTimestampMonotonic --value").trim();
+
+/** Run `op` with a writer going; then check the cluster against `expected`. */
+async function underLoad(label: string, st: ClusterSettings, op: () => Promise<void>, writeEndpoints = endpointsOf(st)): Promise<void> {
+    const writer = new Writer(bin, writeEndpoints, admin, `/day2/${label}`);
+    writer.start();
+    await new Promise((r) => setTimeout(r, 1000));
+    const t0 = Date.now();
+    try {
+        await op();
+    } catch (e) {
+        await writer.stop();
+        throw e;
+    }
+    const took = Date.now() - t0;
+    await new Promise((r) => setTimeout(r, 1000));
+    const w = await writer.stop();
+    const eps = endpointsOf(st);
+    const keys = etcdctl(bin, eps, admin, ["get", `/day2/${label}/`, "--prefix", "--keys-only"], 60_000).stdout.split("\n").filter(Boolean);
+    const lost = w.acknowledged.filter((k) => !keys.includes(k));
+    console.log(`${label}: ${(took / 1000).toFixed(1)} s; ${w.acknowledged.length} writes acknowledged, ${lost.length} lost; longest write gap ${w.longestGapMs} ms`);
+    assert.deepEqual(lost, [], `${label}: acknowledged writes lost`);
+    assert.ok(w.acknowledged.length > 10, `${label}: writer made no progress`);
+    assert.ok(w.longestGapMs < 10_000, `${label}: longest write gap ${w.longestGapMs} ms`);
+    const ml = JSON.parse(etcdctl(bin, eps, admin, ["member", "list", "-w", "json"]).stdout).members as { name: string; peerURLs: string[]; isLearner?: boolean }[];
+    assert.deepEqual(ml.map((m) => `${m.name}@${m.peerURLs[0]}`).sort(), st.members.map((m) => `${m.name}@https://${m.address}:2380`).sort(), `${label}: member list`);
+    assert.ok(ml.every((m) => !m.isLearner), `${label}: a learner is left`);
+    const status = JSON.parse(etcdctl(bin, eps, admin, ["endpoint", "status", "-w", "json"]).stdout) as { Status: { leader: string | number; header: { cluster_id: string | number } } }[];
+    assert.equal(status.length, st.members.length);
+    assert.equal(new Set(status.map((x) => String(x.Status.header.cluster_id))).size, 1, `${label}: one cluster id`);
+    assert.equal(new Set(status.map((x) => String(x.Status.leader))).size, 1, `${label}: one leader`);
+}
+
+describe("day-2 operations through host steps on local hosts (no Pulumi engine)", { timeout: 40 * 60 * 1000 }, () => {
+    before(async () => {
+        hosts("down");
+        inv = hostsUp(6);
+        s = settingsFor(inv, ["etcd1", "etcd2", "etcd3"], OLD);
+        const all = settingsFor(inv, ["etcd1", "etcd2", "etcd3", "etcd4", "etcd5"], OLD);
+        pki = opensslPki(all);
+        drv = new HostDriver(inv, pki);
+        bin = localEtcdctl(NEW);
+        admin = writeCreds(creds, "admin", { ca: pki.ca, cert: pki.admin.cert, key: pki.admin.key });
+        await drv.bootstrap(s);
+        assert.equal(etcdctl(bin, endpointsOf(s), admin, ["put", "/day2/hello", "world"]).status, 0);
+    });
+
+    after(() => {
+        if (!process.env.E2E_KEEP) hosts("down");
+    });
+
+    test(`upgrade ${OLD} -> ${NEW}: verified snapshot first, then one member at a time`, async () => {
+        assert.equal(checkVersionChange(OLD, NEW), "minor");
+        const up = settingsFor(inv, ["etcd1", "etcd2", "etcd3"], NEW);
+        let snapshotOut = "";
+        await underLoad("upgrade", up, async () => {
+            snapshotOut = (await drv.upgrade(up, up.members[0])).stdout;
+        });
+        assert.match(snapshotOut, /snapshot \/var\/lib\/etcd-backups\/etcd-pre-upgrade-to-3\.6\.16-\d{8}T\d{6}Z\.db verified/);
+        for (const m of up.members) assert.match(onHostOk(inv, m.name, "/usr/local/bin/etcd --version"), /etcd Version: 3\.6\.16/);
+        const versions = JSON.parse(etcdctl(bin, endpointsOf(up), admin, ["endpoint", "status", "-w", "json"]).stdout) as { Status: { version: string } }[];
+        assert.deepEqual(versions.map((v) => v.Status.version), ["3.6.16", "3.6.16", "3.6.16"]);
+        assert.equal(etcdctl(bin, endpointsOf(up), admin, ["get", "/day2/hello", "--print-value-only"]).stdout.trim(), "world");
+        s = up;
+    });
+
+    test("scale out 3 -> 5: learners added one at a time, promoted when in sync; existing members not restarted", async () => {
+        const before = s.members.map(startStamp);
+        const grown = settingsFor(inv, ["etcd1", "etcd2", "etcd3", "etcd4", "etcd5"], NEW);
+        await underLoad("scale-out", grown, () => drv.changeMembership(s.members, grown, grown.members[0]), endpointsOf(s));
+        assert.deepEqual(s.members.map(startStamp), before, "existing members were restarted");
+        s = grown;
+    });
+
+    test("scale in 5 -> 3: member remove first, then the host is stopped and its data wiped", async () => {
+        const shrunk = settingsFor(inv, ["etcd1", "etcd2", "etcd3"], NEW);
+        await underLoad("scale-in", shrunk, () => drv.changeMembership(s.members, shrunk, shrunk.members[0]), endpointsOf(shrunk));
+        for (const name of ["etcd4", "etcd5"]) {
+            assert.notEqual(onHost(inv, name, "systemctl is-active etcd").stdout.trim(), "active");
+            assert.equal(onHost(inv, name, "test -e /var/lib/etcd").status, 1, `${name} data dir not wiped`);
+        }
+        s = shrunk;
+    });
+
+    test("replace a member that lost its host: remove it first, then add a fresh one under the same name", async () => {
+        // etcd3's host dies; a new host (etcd6's address) takes over the name etcd3.
+        hosts("stop", "etcd3");
+        const dead: MemberSettings = s.members.find((m) => m.name === "etcd3")!;
+        const newHost = inv.hosts.find((h) => h.name === "etcd6")!;
+        const replaced = settingsFor(inv, ["etcd1", "etcd2", "etcd3"], NEW, {
+            members: [
+                { name: "etcd1", address: inv.hosts[0].address },
+                { name: "etcd2", address: inv.hosts[1].address },
+                { name: "etcd3", address: newHost.address },
+            ],
+        });
+        issueMember(pki, replaced.members[2], replaced);
+        const reachable = (name: string, address: string) => !(name === dead.name && address === dead.address);
+        const live = `${clientUrl(s.members[0], s)},${clientUrl(s.members[1], s)}`;
+        await underLoad("replace", replaced, () => drv.changeMembership(s.members, replaced, replaced.members[0], reachable), live);
+        assert.equal(onHostOk(inv, "etcd6", "hostname").trim(), "etcd6");
+        assert.equal(etcdctl(bin, clientUrl(replaced.members[2], replaced), admin, ["get", "/day2/hello", "--print-value-only", "--consistency=s"]).stdout.trim(), "world");
+        s = replaced;
+    });
+
+    test("re-running a finished membership change is a no-op", async () => {
+        const before = s.members.map(startStamp);
+        await drv.changeMembership(s.members, s, s.members[0]);
+        assert.deepEqual(s.members.map(startStamp), before);
+    });
+});
