@@ -7,6 +7,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -14,7 +15,8 @@ import { checkVersionChange } from "../../components/plan";
 import { clientUrl } from "../../components/render/config";
 import { ClusterSettings, MemberSettings } from "../../components/settings";
 import { ClientCreds, etcdctl, localEtcdctl, writeCreds } from "../support/etcdctl";
-import { HostDriver, settingsFor } from "../support/hostDriver";
+import { HostDriver, paths, settingsFor } from "../support/hostDriver";
+import { filesScript } from "../../components/render/scripts";
 import { hosts, hostsUp, Inventory, onHost, onHostOk } from "../support/hosts";
 import { issueMember, opensslPki, TestPki } from "../support/opensslPki";
 import { Writer } from "../support/writer";
@@ -134,6 +136,24 @@ describe("day-2 operations through host steps on local hosts (no Pulumi engine)"
         assert.equal(onHostOk(inv, "etcd6", "hostname").trim(), "etcd6");
         assert.equal(etcdctl(bin, clientUrl(replaced.members[2], replaced), admin, ["get", "/day2/hello", "--print-value-only", "--consistency=s"]).stdout.trim(), "world");
         s = replaced;
+    });
+
+    test("leaf certificate rotation swaps files atomically, restarts nothing, and the new certificates are served", async () => {
+        const served = (m: MemberSettings) =>
+            execFileSync("bash", ["-c", `timeout 10 openssl s_client -connect ${m.address}:2379 -CAfile ${admin.caFile} -cert ${admin.certFile} -key ${admin.keyFile} </dev/null 2>/dev/null | openssl x509 -noout -serial`]).toString().trim();
+        const before = s.members.map(startStamp);
+        const servedBefore = s.members.map(served);
+        for (const m of s.members) issueMember(pki, m, s);
+        await underLoad("rotate-leaf", s, async () => {
+            for (const m of s.members) {
+                const out = (await drv.stepOk(m, filesScript(s, m, paths, "existing"), drv.bundle(s, m))).stdout;
+                assert.match(out, /wrote \/etc\/etcd\/pki\/server\.key/);
+                assert.doesNotMatch(out, /etcd\.conf\.yml|etcd\.service/);
+            }
+        });
+        assert.deepEqual(s.members.map(startStamp), before, "rotation restarted etcd");
+        const servedAfter = s.members.map(served);
+        servedAfter.forEach((serial, i) => assert.notEqual(serial, servedBefore[i], `${s.members[i].name} still serves its old certificate`));
     });
 
     test("re-running a finished membership change is a no-op", async () => {
