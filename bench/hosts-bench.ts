@@ -9,7 +9,7 @@
  */
 import { hosts, hostsUp } from "../test/support/hosts";
 import { etcdctl, localEtcdctl, writeCreds } from "../test/support/etcdctl";
-import { opensslPki } from "../test/support/opensslPki";
+import { issueMember, opensslPki } from "../test/support/opensslPki";
 import { HostDriver, paths, settingsFor } from "../test/support/hostDriver";
 import { Writer } from "../test/support/writer";
 import * as steps from "../components/render/scripts";
@@ -30,7 +30,7 @@ async function timed<T>(fn: () => Promise<T>): Promise<[T, number]> {
 
 async function bench(n: number): Promise<void> {
     hosts("down");
-    const inv = hostsUp(n);
+    const inv = hostsUp(n === 3 ? 4 : n);
     const names = inv.hosts.map((h) => h.name).slice(0, n);
     const s = settingsFor(inv, names, VERSION);
     const pki = opensslPki(s);
@@ -61,6 +61,21 @@ async function bench(n: number): Promise<void> {
         const got = etcdctl(bin, endpoints, admin, ["get", "/bench/roll/", "--prefix", "--keys-only"], 60_000).stdout.split("\n").filter(Boolean);
         const lost = w.acknowledged.filter((k) => !got.includes(k)).length;
         rows.push([`rolling restart of ${n} members (health-gated)`, `${secs(roll)}; longest write gap ${w.longestGapMs} ms; ${w.acknowledged.length} writes, ${lost} lost`]);
+        if (n === 3) {
+            const names4 = inv.hosts.map((h) => h.name).slice(0, 4);
+            const four = settingsFor(inv, names4, VERSION, { logLevel: "warn", allowEvenMembers: true });
+            const three = settingsFor(inv, names, VERSION, { logLevel: "warn" });
+            issueMember(pki, four.members[3], four);
+            for (const [label, from, to] of [["add one member (3 -> 4, learner + promote)", three, four], ["remove one member (4 -> 3)", four, three]] as const) {
+                const wr = new Writer(bin, endpoints, admin, `/bench/${label.split(" ")[0]}`);
+                wr.start();
+                await new Promise((r) => setTimeout(r, 1000));
+                const [, ms] = await timed(() => drv.changeMembership(from.members, to, to.members[0]));
+                await new Promise((r) => setTimeout(r, 1000));
+                const rep = await wr.stop();
+                rows.push([label, `${secs(ms)}; longest write gap ${rep.longestGapMs} ms`]);
+            }
+        }
     }
 }
 
