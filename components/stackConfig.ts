@@ -158,37 +158,18 @@ export function argsFromStackConfig(input: StackConfigInput): EtcdClusterArgs {
     }
 
     if (problems.length > 0) throw new EtcdConfigError(problems);
+    // Every key but the ssh* ones is named exactly as the EtcdClusterArgs field it sets.
+    const { sshUser, sshSudo, sshBastion, sshDialErrorLimit, sshPerDialTimeout, sshPrivateKeyPath, ...cluster } = parsed;
     return {
+        ...(cluster as Omit<EtcdClusterArgs, "members" | "ssh">),
         members: (members as EtcdMemberArgs[] | undefined) ?? [],
         ssh: {
-            user: parsed.sshUser as string | undefined,
+            user: sshUser as string | undefined,
             privateKey: privateKey as string,
-            sudo: parsed.sshSudo as boolean | undefined,
-            bastion: parsed.sshBastion as EtcdClusterArgs["ssh"]["bastion"],
-            dialErrorLimit: parsed.sshDialErrorLimit as number | undefined,
-            perDialTimeout: parsed.sshPerDialTimeout as number | undefined,
+            sudo: sshSudo as boolean | undefined,
+            bastion: sshBastion as EtcdClusterArgs["ssh"]["bastion"],
+            dialErrorLimit: sshDialErrorLimit as number | undefined,
+            perDialTimeout: sshPerDialTimeout as number | undefined,
         },
-        version: parsed.version as string | undefined,
-        arch: parsed.arch as string | undefined,
-        binary: parsed.binary as EtcdClusterArgs["binary"],
-        clientPort: parsed.clientPort as number | undefined,
-        peerPort: parsed.peerPort as number | undefined,
-        metricsPort: parsed.metricsPort as number | undefined,
-        dataDir: parsed.dataDir as string | undefined,
-        walDir: parsed.walDir as string | undefined,
-        heartbeatInterval: parsed.heartbeatInterval as number | undefined,
-        electionTimeout: parsed.electionTimeout as number | undefined,
-        quotaBackendBytes: parsed.quotaBackendBytes as number | undefined,
-        autoCompactionMode: parsed.autoCompactionMode as string | undefined,
-        autoCompactionRetention: parsed.autoCompactionRetention as string | undefined,
-        maxRequestBytes: parsed.maxRequestBytes as number | undefined,
-        logLevel: parsed.logLevel as string | undefined,
-        extraSans: parsed.extraSans as string[] | undefined,
-        certValidityHours: parsed.certValidityHours as number | undefined,
-        keyAlgorithm: parsed.keyAlgorithm as string | undefined,
-        clusterToken: parsed.clusterToken as string | undefined,
-        allowEvenMembers: parsed.allowEvenMembers as boolean | undefined,
-        purgeDataOnDestroy: parsed.purgeDataOnDestroy as boolean | undefined,
-        healthTimeoutSeconds: parsed.healthTimeoutSeconds as number | undefined,
     };
 }

@@ -118,3 +118,14 @@ test("didYouMean ignores unrelated words", () => {
     assert.equal(didYouMean("zzzzzzzz", ["members", "version"]), undefined);
     assert.equal(didYouMean("Members", ["members", "version"]), "members");
 });
+
+test("stack config: every non-ssh key lands on the EtcdClusterArgs field of the same name", async () => {
+    const { STACK_CONFIG_KEYS } = await import("../../components/stackConfig");
+    const sample: Record<string, string> = { string: "x", integer: "7", boolean: "true", json: "{}" };
+    const values: Record<string, string> = { members, sshPrivateKeyPath: "/k" };
+    const keys = Object.entries(STACK_CONFIG_KEYS).filter(([k, kind]) => !k.startsWith("ssh") && k !== "members" && kind !== "secret");
+    for (const [k, kind] of keys) values[k] = kind === "json" && k === "extraSans" ? "[]" : sample[kind];
+    const args = stack(values) as unknown as Record<string, unknown>;
+    for (const [k] of keys) assert.notEqual(args[k], undefined, k);
+    assert.ok(!("sshPrivateKeyPath" in args) && !("sshUser" in args), "ssh keys go under args.ssh");
+});
