@@ -156,6 +156,55 @@ describe("day-2 operations through host steps on local hosts (no Pulumi engine)"
         servedAfter.forEach((serial, i) => assert.notEqual(serial, servedBefore[i], `${s.members[i].name} still serves its old certificate`));
     });
 
+    test("CA rotation: trust both (rolling restart), re-issue leaves (no restart), drop the old CA (rolling restart)", async () => {
+        const oldPki = pki;
+        const newPki = opensslPki(s, "rotated etcd CA");
+        const both = `${oldPki.ca.trimEnd()}\n${newPki.ca}`;
+        const oldAdmin = writeCreds(creds, "old-admin", { ca: both, cert: oldPki.admin.cert, key: oldPki.admin.key });
+        // Issued once every member trusts the new CA; from then on it must keep working.
+        const newAdmin = writeCreds(creds, "new-admin", { ca: both, cert: newPki.admin.cert, key: newPki.admin.key });
+        const stamps = () => s.members.map(startStamp);
+        const s0 = stamps();
+        const writers: Writer[] = [];
+        const check = async (w: Writer, label: string, client: ClientCreds) => {
+            const r = await w.stop();
+            const keys = etcdctl(bin, endpointsOf(s), client, ["get", `/day2/${label}/`, "--prefix", "--keys-only"], 60_000).stdout.split("\n").filter(Boolean);
+            const lost = r.acknowledged.filter((k) => !keys.includes(k));
+            console.log(`${label}: ${r.acknowledged.length} writes acknowledged, ${lost.length} lost; longest write gap ${r.longestGapMs} ms`);
+            assert.deepEqual(lost, [], `${label}: acknowledged writes lost`);
+            assert.ok(r.acknowledged.length > 10, `${label}: no progress`);
+            assert.ok(r.longestGapMs < 5000, `${label}: longest write gap ${r.longestGapMs} ms`);
+        };
+        try {
+            const oldWriter = new Writer(bin, endpointsOf(s), oldAdmin, "/day2/rotate-ca-old-client");
+            writers.push(oldWriter);
+            oldWriter.start();
+            await new Promise((r) => setTimeout(r, 1000));
+            await drv.roll(s, oldPki, both); // 1. trust both: the CA bundle is read only at start -> rolling restart
+            const s1 = stamps();
+            s1.forEach((x, i) => assert.notEqual(x, s0[i], "phase 1 must restart each member"));
+            const newWriter = new Writer(bin, endpointsOf(s), newAdmin, "/day2/rotate-ca-new-client");
+            writers.push(newWriter);
+            newWriter.start();
+            await new Promise((r) => setTimeout(r, 1000));
+            for (const m of s.members) await drv.stepOk(m, filesScript(s, m, paths, "existing"), drv.bundle(s, m, s.members, newPki, both)); // 2. new leaves
+            assert.deepEqual(stamps(), s1, "re-issuing leaf certificates must not restart");
+            await new Promise((r) => setTimeout(r, 1000));
+            await check(oldWriter, "rotate-ca-old-client", newAdmin);
+            await drv.roll(s, newPki, newPki.ca); // 3. drop the old CA -> rolling restart
+            await new Promise((r) => setTimeout(r, 1000));
+            await check(newWriter, "rotate-ca-new-client", newAdmin);
+        } finally {
+            for (const w of writers) await w.stop();
+        }
+        const onlyNew = writeCreds(creds, "new-only", { ca: newPki.ca, cert: newPki.admin.cert, key: newPki.admin.key });
+        assert.equal(etcdctl(bin, endpointsOf(s), onlyNew, ["endpoint", "health"]).status, 0, "the new CA alone must work after rotation");
+        assert.notEqual(etcdctl(bin, endpointsOf(s), oldAdmin, ["get", "/day2/hello"]).status, 0, "an old-CA client certificate must be refused after rotation");
+        pki = newPki;
+        drv = new HostDriver(inv, newPki);
+        admin = onlyNew;
+    });
+
     test("re-running a finished membership change is a no-op", async () => {
         const before = s.members.map(startStamp);
         await drv.changeMembership(s.members, s, s.members[0]);

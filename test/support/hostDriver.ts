@@ -53,14 +53,15 @@ export class HostDriver {
         return r;
     }
 
-    bundle(s: ClusterSettings, m: MemberSettings, initialMembers: MemberSettings[] = s.members): string {
-        const c = this.pki.members.get(m.name)!;
+    /** The files step's stdin; `leafs` and `caBundle` override the driver's PKI (certificate rotation). */
+    bundle(s: ClusterSettings, m: MemberSettings, initialMembers: MemberSettings[] = s.members, leafs: TestPki = this.pki, caBundle: string = this.pki.ca): string {
+        const c = leafs.members.get(m.name)!;
         return renderFileBundle(
             memberFiles(paths, {
                 config: renderEtcdConfig({ settings: s, member: m, initialMembers, clusterToken: this.token, paths }),
                 unit: renderUnit(s, paths),
                 profile: renderEtcdctlProfile(s, paths),
-                caCert: this.pki.ca,
+                caCert: caBundle,
                 serverCert: c.server.cert,
                 serverKey: c.server.key,
                 peerCert: c.peer.cert,
@@ -88,8 +89,8 @@ export class HostDriver {
     }
 
     /** A changed config: files on every member, then the health-gated restart one member at a time. */
-    async roll(s: ClusterSettings): Promise<void> {
-        for (const m of s.members) await this.stepOk(m, steps.filesScript(s, m, paths, "existing"), this.bundle(s, m));
+    async roll(s: ClusterSettings, leafs: TestPki = this.pki, caBundle: string = this.pki.ca): Promise<void> {
+        for (const m of s.members) await this.stepOk(m, steps.filesScript(s, m, paths, "existing"), this.bundle(s, m, s.members, leafs, caBundle));
         for (const m of [...s.members].sort((a, b) => a.name.localeCompare(b.name))) await this.stepOk(m, steps.restartScript(s, m, paths));
     }
 

@@ -9,6 +9,8 @@ export interface WriterReport {
     acknowledged: string[];
     attempts: number;
     longestGapMs: number;
+    /** When the longest gap ended (ms since epoch). */
+    longestGapEndedAt: number;
 }
 
 export class Writer {
@@ -17,6 +19,7 @@ export class Writer {
     private attempts = 0;
     private lastOk = Date.now();
     private longestGapMs = 0;
+    private longestGapEndedAt = 0;
     private loop?: Promise<void>;
 
     constructor(private readonly bin: string, private readonly endpoints: string, private readonly creds: ClientCreds, private readonly prefix: string, private readonly maxWrites = 20000) {}
@@ -44,7 +47,10 @@ export class Writer {
             this.attempts++;
             if (await this.put(key, `v${i}`)) {
                 const now = Date.now();
-                this.longestGapMs = Math.max(this.longestGapMs, now - this.lastOk);
+                if (now - this.lastOk > this.longestGapMs) {
+                    this.longestGapMs = now - this.lastOk;
+                    this.longestGapEndedAt = now;
+                }
                 this.lastOk = now;
                 this.acknowledged.push(key);
                 i++;
@@ -54,9 +60,10 @@ export class Writer {
         }
     }
 
+    /** Stop (idempotent) and report. */
     async stop(): Promise<WriterReport> {
         this.stopped = true;
         await this.loop;
-        return { acknowledged: [...this.acknowledged], attempts: this.attempts, longestGapMs: this.longestGapMs };
+        return { acknowledged: [...this.acknowledged], attempts: this.attempts, longestGapMs: this.longestGapMs, longestGapEndedAt: this.longestGapEndedAt };
     }
 }
