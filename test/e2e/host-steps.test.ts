@@ -175,6 +175,24 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
         assert.equal(etcdctl(bin, "https://172.30.213.12:2379", admin, ["get", "/hs/hello", "--print-value-only", "--consistency=s"]).stdout.trim(), "world");
     });
 
+    test("the health wait is bounded and, on failure, names the member and shows its last log lines", async () => {
+        const m = s.members[2];
+        onHostOk(inv, m.name, "systemctl stop etcd");
+        try {
+            const quick = settings({ logLevel: "warn", healthTimeoutSeconds: 6 });
+            const t0 = Date.now();
+            const r = await step(quick.members[2], steps.readyScript(quick, quick.members[2], paths));
+            const took = Date.now() - t0;
+            assert.notEqual(r.status, 0);
+            assert.ok(took < 30_000, `took ${took} ms`);
+            assert.match(r.stderr, /\[etcd3\] step wait-healthy: member etcd3 not healthy after 6s/);
+            assert.match(r.stderr, /systemd\[1\]: .*etcd/, "the journal lines of the member are missing");
+        } finally {
+            onHostOk(inv, m.name, "systemctl start etcd");
+        }
+        assert.equal(etcdctl(bin, endpoints, admin, ["endpoint", "health"]).status, 0);
+    });
+
     test("destroy steps stop etcd and remove what was installed, keeping the data dir", async () => {
         for (const m of s.members) {
             await stepOk(m, steps.stopScript(m));
