@@ -4,3 +4,4 @@ export { EtcdMember } from "./member";
 export * from "./types";
 export { EtcdConfigError, resolveSettings } from "./validate";
 export { ClusterSettings, MemberSettings, DEFAULT_ETCD_VERSION } from "./settings";
+export { PlanError, planMembership, checkVersionChange } from "./plan";

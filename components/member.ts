@@ -44,6 +44,8 @@ export interface EtcdMemberInputs {
     privateKey: pulumi.Input<string>;
     /** The previous member's service step: restarts run one member at a time, in name order. */
     previousService?: pulumi.Resource;
+    /** Steps that must finish before a (new) release is installed, e.g. the pre-upgrade snapshot. */
+    installAfter?: pulumi.Resource[];
 }
 
 /** The SSH connection to a member host. Built once so it never differs between runs. */
@@ -111,7 +113,7 @@ export class EtcdMember extends pulumi.ComponentResource {
         const install = new remote.Command(
             child("install"),
             { ...base, create: sha256.apply((h) => run(installScript(s, m, paths, h))), delete: run(installDeleteScript(m, paths)) },
-            { parent: this, dependsOn: [upload] },
+            { parent: this, dependsOn: [upload, ...(inputs.installAfter ?? [])] },
         );
 
         const config = pulumi

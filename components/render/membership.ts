@@ -66,6 +66,8 @@ export const BACKUP_DIR = "/var/lib/etcd-backups";
 export function snapshotScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, label: string, keep = 5): string {
     return script({ host: m.name, step: `snapshot ${label}` }, [
         ...etcdctlHelpers(s, paths),
+        // Before the first deployment there is nothing to save.
+        `if ! systemctl is-active --quiet etcd.service; then log "etcd is not running here yet: no snapshot needed"; exit 0; fi`,
         `install -d -m 0700 -o root -g root ${shq(BACKUP_DIR)}`,
         `f=${shq(`${BACKUP_DIR}/etcd-${label}-`)}"$(date -u +%Y%m%dT%H%M%SZ).db"`,
         `etcdctl_tls --endpoints="$LOCAL_ENDPOINT" --command-timeout=300s snapshot save "$f.part" >/dev/null`,

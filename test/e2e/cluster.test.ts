@@ -152,6 +152,17 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
         assert.deepEqual(NAMES.map(startStamp), before, "etcd was restarted");
     });
 
+    test("unsafe day-2 changes are refused at preview, naming the change", async () => {
+        const original = memberConfig(inv);
+        await setConfig(p, "members", [...original, { name: "etcd4", address: "172.30.213.14" }, { name: "etcd5", address: "172.30.213.15" }]);
+        await assert.rejects(p.stack.preview({ onOutput: recorder(p, "preview-add") }), /changing the member list of a deployed cluster \(add etcd4 .*then add etcd5.*\) is not automated yet/);
+        await setConfig(p, "members", original);
+        await setConfig(p, "version", "3.7.1");
+        await assert.rejects(p.stack.preview({ onOutput: recorder(p, "preview-skip") }), /3\.6\.16 -> 3\.7\.1 skips a minor version/);
+        await p.stack.removeConfig("etcd-pulumi:version");
+        await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview-restored") });
+    });
+
     test("a member killed with SIGKILL is restarted by systemd and rejoins", async () => {
         await assertKillRecovery(inv, "etcd2", "https://172.30.213.12:2379", bin, admin);
         assert.equal(etcdctl(bin, endpoints, admin, ["get", "/e2e/hello", "--print-value-only"]).stdout.trim(), "world");

@@ -15,6 +15,7 @@ import { ClusterSettings, MemberSettings } from "../../components/settings";
 import * as steps from "../../components/render/scripts";
 import { clientUrl } from "../../components/render/config";
 import { memberFilePaths } from "../../components/render/files";
+import { snapshotScript } from "../../components/render/membership";
 import { hosts, hostsUp, Inventory, onHostOk } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, writeCreds } from "../support/etcdctl";
 import { opensslPki, TestPki } from "../support/opensslPki";
@@ -56,6 +57,11 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
 
     after(() => {
         if (!process.env.E2E_KEEP) hosts("down");
+    });
+
+    test("the pre-install snapshot step is a no-op before etcd ever ran", async () => {
+        const r = await stepOk(s.members[0], snapshotScript(s, s.members[0], paths, `pre-install-${VERSION}`));
+        assert.match(r.stdout, /etcd is not running here yet: no snapshot needed/);
     });
 
     test("bootstrap: prepare, upload, install, files, start in parallel, then bounded health wait", async () => {

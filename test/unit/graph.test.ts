@@ -164,3 +164,26 @@ test("invalid args fail before any resource is registered", async () => {
     assert.throws(() => new EtcdCluster("bad", { members: [], ssh: { privateKey: "k" } }), /members: no members/);
     assert.equal(registered.length, 0);
 });
+
+test("changes to a deployed cluster that cannot be done safely are refused before anything is registered", async () => {
+    const { EtcdCluster } = await import("../../components");
+    const deployed = { members: members.map((m) => ({ name: m.name, address: m.address })), version: "3.5.35" };
+    const attempt = (extra: Record<string, unknown>) => () =>
+        new EtcdCluster("c2", { members, ssh: { privateKey: "k" }, binary: { path: archive, sha256: sha }, deployed, ...extra });
+    registered.length = 0;
+    assert.throws(attempt({ version: "3.7.1" }), /version: 3\.5\.35 -> 3\.7\.1 skips a minor version/);
+    assert.throws(attempt({ version: "3.5.30" }), /downgrade/);
+    assert.throws(
+        attempt({ version: "3.6.16", members: [...members, { name: "etcd4", address: "10.0.0.14" }, { name: "etcd5", address: "10.0.0.15" }] }),
+        /members: changing the member list of a deployed cluster \(add etcd4 \(10\.0\.0\.14\), then add etcd5 \(10\.0\.0\.15\)\) is not automated yet/,
+    );
+    assert.throws(attempt({ version: "3.6.16", members: members.slice(0, 2), allowEvenMembers: true }), /shrinking to 2 member\(s\)/);
+    assert.equal(registered.length, 0);
+});
+
+test("an allowed upgrade of a deployed cluster builds, with the pre-install snapshot step", async () => {
+    await build(members, { version: "3.6.16", deployed: { members: members.map((m) => ({ name: m.name, address: m.address })), version: "3.5.35" } });
+    const snap = registered.find((r) => r.name === "c1-snapshot-before-install");
+    assert.ok(snap, "snapshot step missing");
+    assert.match(String(snap.inputs.create), /pre-install-3\.6\.16/);
+});
