@@ -11,10 +11,15 @@ import { argsFromStackConfig } from "./components/stackConfig";
 /** This stack's previous outputs, or undefined on the first deployment. */
 async function previousDeployment(): Promise<EtcdDeployedState | undefined> {
     const self = new pulumi.StackReference(`${pulumi.getOrganization()}/${pulumi.getProject()}/${pulumi.getStack()}`);
-    const members = await self.getOutputDetails("deployedMembers");
-    const version = await self.getOutputDetails("etcdVersion");
-    if (!Array.isArray(members.value) || typeof version.value !== "string") return undefined;
-    return { members: members.value as EtcdDeployedState["members"], version: version.value };
+    try {
+        const members = await self.getOutputDetails("deployedMembers");
+        const version = await self.getOutputDetails("etcdVersion");
+        if (!Array.isArray(members.value) || typeof version.value !== "string") return undefined;
+        return { members: members.value as EtcdDeployedState["members"], version: version.value };
+    } catch (e) {
+        pulumi.log.warn(`cannot read this stack's previous outputs (${(e as Error).message}); day-2 safety checks (version gate, member-list changes) are OFF for this run`);
+        return undefined;
+    }
 }
 
 export = async () => {
