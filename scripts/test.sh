@@ -25,5 +25,26 @@ if [ "$what" != "unit" ] && [ "$(id -u)" != "0" ]; then
   echo "[test] the end-to-end tests boot local test hosts and need root (run as root or with sudo)" >&2
   exit 1
 fi
-# One file at a time: the e2e files share the local test hosts.
-exec node --test --test-concurrency=1 --test-reporter=spec "${files[@]}"
+# Tools the end-to-end tests use on this machine (besides what the host harness installs itself).
+if [ "$what" != "unit" ]; then
+  missing=()
+  for t in openssl:openssl python3:python3 scp:openssh-client; do
+    command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
+  done
+  if [ "${#missing[@]}" -gt 0 ]; then
+    echo "[test] installing ${missing[*]} for the end-to-end tests" >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+      { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } ||
+      { echo "[test] could not install ${missing[*]}: install them (apt-get install ${missing[*]}) and re-run" >&2; exit 1; }
+  fi
+fi
+# One file at a time: the e2e files share the local test hosts. The spec report goes to the terminal;
+# a TAP copy gives the closing "N passed, N failed, N skipped" line.
+tap=$(mktemp)
+trap 'rm -f "$tap"' EXIT
+rc=0
+node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout \
+  --test-reporter=tap --test-reporter-destination="$tap" "${files[@]}" || rc=$?
+count() { awk -v k="# $1" '$1" "$2 == k { n = $3 } END { print n + 0 }' "$tap"; }
+echo "$(count pass) passed, $(count fail) failed, $(count skipped) skipped"
+exit "$rc"
