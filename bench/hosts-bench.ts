@@ -8,7 +8,7 @@
  * which could not be installed here; bench.sh says so when it is missing.
  */
 import { hosts, hostsUp } from "../test/support/hosts";
-import { etcdctl, localEtcdctl, writeCreds } from "../test/support/etcdctl";
+import { localEtcdctl, writeCreds } from "../test/support/etcdctl";
 import { issueMember, opensslPki } from "../test/support/opensslPki";
 import { HostDriver, paths, settingsFor } from "../test/support/hostDriver";
 import { Writer } from "../test/support/writer";
@@ -57,10 +57,8 @@ async function bench(n: number): Promise<void> {
         await new Promise((r) => setTimeout(r, 1000));
         const [, roll] = await timed(() => drv.roll(settingsFor(inv, names, VERSION, { logLevel: "warn" })));
         await new Promise((r) => setTimeout(r, 1000));
-        const w = await writer.stop();
-        const got = etcdctl(bin, endpoints, admin, ["get", "/bench/roll/", "--prefix", "--keys-only"], 60_000).stdout.split("\n").filter(Boolean);
-        const lost = w.acknowledged.filter((k) => !got.includes(k)).length;
-        rows.push([`rolling restart of ${n} members (health-gated)`, `${secs(roll)}; longest write gap ${w.longestGapMs} ms; ${w.acknowledged.length} writes, ${lost} lost`]);
+        const w = await writer.finish();
+        rows.push([`rolling restart of ${n} members (health-gated)`, `${secs(roll)}; longest write gap ${w.longestGapMs} ms; ${w.acknowledged.length} writes, ${w.lost.length} lost`]);
         if (n === 3) {
             const names4 = inv.hosts.map((h) => h.name).slice(0, 4);
             const four = settingsFor(inv, names4, VERSION, { logLevel: "warn", allowEvenMembers: true });
@@ -72,8 +70,8 @@ async function bench(n: number): Promise<void> {
                 await new Promise((r) => setTimeout(r, 1000));
                 const [, ms] = await timed(() => drv.changeMembership(from.members, to, to.members[0]));
                 await new Promise((r) => setTimeout(r, 1000));
-                const rep = await wr.stop();
-                rows.push([label, `${secs(ms)}; longest write gap ${rep.longestGapMs} ms`]);
+                const rep = await wr.finish(endpoints);
+                rows.push([label, `${secs(ms)}; longest write gap ${rep.longestGapMs} ms; ${rep.acknowledged.length} writes, ${rep.lost.length} lost`]);
             }
         }
     }

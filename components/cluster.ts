@@ -46,12 +46,13 @@ export class EtcdCluster extends pulumi.ComponentResource {
 
         // Before a new release is installed anywhere: a verified snapshot, taken on the first member (by
         // name). The command text names the version, so it runs again exactly when the version changes.
+        const privateKey = pulumi.secret(args.ssh.privateKey);
         const sorted = [...s.members].sort((a, b) => a.name.localeCompare(b.name));
         const first = sorted[0];
         const snapshot = new remote.Command(
             `${name}-snapshot-before-install`,
             {
-                connection: connectionFor(s, first, pulumi.secret(args.ssh.privateKey)),
+                connection: connectionFor(s, first, privateKey),
                 addPreviousOutputInEnv: false,
                 create: remoteInvocation(snapshotScript(s, first, paths, `pre-install-${s.version}`), first.sudo),
             },
@@ -73,7 +74,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     caCertPem: pki.caCertPem,
                     pki: pki.members.get(m.name)!,
                     release,
-                    privateKey: pulumi.secret(args.ssh.privateKey),
+                    privateKey,
                     previousService: previous,
                     installAfter: [snapshot],
                 },

@@ -138,7 +138,7 @@ export function filesScript(s: ClusterSettings, m: MemberSettings, paths: HostPa
                   `fi`,
               ].join("\n")
             : `:`,
-        `systemctl daemon-reload`,
+        `if [ "$changed" -gt 0 ]; then systemctl daemon-reload; fi`,
         `log "$changed file(s) changed"`,
     ]);
 }

@@ -4,15 +4,15 @@
  */
 import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { hosts, hostsUp, Inventory, onHostOk } from "../support/hosts";
+import { etcdStartStamp, hosts, hostsUp, Inventory, onHostOk } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
+import { opensslPki } from "../support/opensslPki";
 import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
 import { pulumiSuite } from "../support/toolchain";
-import { assertDestroyed, assertKillRecovery, assertMetricsLoopbackOnly, assertNoPlainHttp, assertPermissions } from "../support/checks";
+import { assertDestroyed, assertKillRecovery, assertMetricsLoopbackOnly, assertNoPlainHttp, assertOneHealthyCluster, assertPermissions } from "../support/checks";
 
 const VERSION = "3.6.16";
 const NAMES = ["etcd1", "etcd2", "etcd3"];
@@ -28,9 +28,7 @@ function memberConfig(inventory: Inventory) {
     return inventory.hosts.filter((h) => NAMES.includes(h.name)).map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey }));
 }
 
-function startStamp(name: string): string {
-    return onHostOk(inv, name, "systemctl show etcd -p ExecMainStartTimestampMonotonic --value").trim();
-}
+const startStamp = (name: string) => etcdStartStamp(inv, name);
 
 function opCounts(changes: Record<string, number> | undefined): Record<string, number> {
     return Object.fromEntries(Object.entries(changes ?? {}).filter(([k, v]) => k !== "same" && v > 0));
@@ -75,27 +73,8 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
         admin = writeCreds(creds, "admin", { ca: up.outputs.caCertPem.value, cert: up.outputs.adminCertPem.value, key: up.outputs.adminKeyPem.value });
     });
 
-    test("every endpoint is healthy over TLS with the admin client certificate", () => {
-        const r = etcdctl(bin, endpoints, admin, ["endpoint", "health", "-w", "json"]);
-        assert.equal(r.status, 0, r.stderr);
-        const health = JSON.parse(r.stdout) as { endpoint: string; health: boolean }[];
-        assert.equal(health.length, 3);
-        assert.ok(health.every((h) => h.health), r.stdout);
-    });
-
-    test("exactly 3 started voting members, one leader, one cluster", () => {
-        const ml = etcdctl(bin, endpoints, admin, ["member", "list", "-w", "json"]);
-        assert.equal(ml.status, 0, ml.stderr);
-        const members = (JSON.parse(ml.stdout).members as { name: string; isLearner?: boolean; clientURLs?: string[] }[]);
-        assert.deepEqual(members.map((m) => m.name).sort(), NAMES);
-        assert.ok(members.every((m) => !m.isLearner && (m.clientURLs ?? []).length === 1), ml.stdout);
-        const st = etcdctl(bin, endpoints, admin, ["endpoint", "status", "-w", "json"]);
-        assert.equal(st.status, 0, st.stderr);
-        const status = JSON.parse(st.stdout) as { Status: { header: { cluster_id: number | string }; leader: number | string } }[];
-        assert.equal(new Set(status.map((s) => String(s.Status.header.cluster_id))).size, 1, "one cluster id");
-        const leaders = new Set(status.map((s) => String(s.Status.leader)));
-        assert.equal(leaders.size, 1, "all agree on the leader");
-        assert.notEqual([...leaders][0], "0");
+    test("every endpoint healthy over TLS with the admin certificate; exactly 3 started voting members, one leader, one cluster", () => {
+        assertOneHealthyCluster(bin, endpoints, admin, memberConfig(inv));
     });
 
     test("put/get works", () => {
@@ -111,12 +90,9 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
     });
 
     test("a client with a certificate from another CA is refused", () => {
-        const d = fs.mkdtempSync(path.join(os.tmpdir(), "rogue-"));
-        const sh = (cmd: string) => execFileSync("bash", ["-c", cmd], { cwd: d, stdio: "ignore" });
-        sh("openssl ecparam -name prime256v1 -genkey -noout -out ca.key && openssl req -x509 -new -key ca.key -subj /CN=rogue-ca -days 1 -out ca.pem");
-        sh("openssl ecparam -name prime256v1 -genkey -noout -out c.key && openssl req -new -key c.key -subj /CN=etcd-admin -out c.csr");
-        sh("printf 'extendedKeyUsage=clientAuth\\n' > ext && openssl x509 -req -in c.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 1 -extfile ext -out c.pem");
-        const r = etcdctl(bin, endpoints, { caFile: admin.caFile, certFile: path.join(d, "c.pem"), keyFile: path.join(d, "c.key") }, ["get", "/e2e/hello"]);
+        const rogue = opensslPki(undefined, "rogue CA");
+        const rc = writeCreds(creds, "rogue", { cert: rogue.admin.cert, key: rogue.admin.key });
+        const r = etcdctl(bin, endpoints, { caFile: admin.caFile, certFile: rc.certFile, keyFile: rc.keyFile }, ["get", "/e2e/hello"]);
         assert.notEqual(r.status, 0);
         assert.doesNotMatch(r.stdout, /world/);
     });

@@ -3,6 +3,7 @@ import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import * as net from "node:net";
 import { ClientCreds, etcdctl } from "./etcdctl";
+import { WriterReport } from "./writer";
 import { Inventory, onHost, onHostOk } from "./hosts";
 
 /** Plain http to an https listener: a Go TLS server answers 400 "HTTPS server", or the request fails. */
@@ -64,4 +65,39 @@ export function assertDestroyed(inv: Inventory, name: string): void {
     assert.notEqual(onHost(inv, name, "systemctl is-active etcd").stdout.trim(), "active", `${name}: etcd still active`);
     assert.equal(onHost(inv, name, "test -e /usr/local/bin/etcd || test -e /etc/etcd || test -e /opt/etcd || test -e /etc/systemd/system/etcd.service").status, 1, `${name} still has etcd files`);
     assert.equal(onHost(inv, name, "test -d /var/lib/etcd/member").status, 0, `${name} lost its data dir`);
+}
+
+/**
+ * Exactly the expected members, all started voters (each with a client URL, no learner), every endpoint
+ * healthy, one cluster ID and one non-zero leader that all members agree on.
+ */
+export function assertOneHealthyCluster(bin: string, endpoints: string, creds: ClientCreds, expected: { name: string; address: string }[], label = "cluster"): void {
+    const health = etcdctl(bin, endpoints, creds, ["endpoint", "health", "-w", "json"]);
+    assert.equal(health.status, 0, `${label}: ${health.stderr}`);
+    assert.ok((JSON.parse(health.stdout) as { health: boolean }[]).every((h) => h.health), `${label}: ${health.stdout}`);
+    const ml = etcdctl(bin, endpoints, creds, ["member", "list", "-w", "json"]);
+    assert.equal(ml.status, 0, `${label}: ${ml.stderr}`);
+    const members = JSON.parse(ml.stdout).members as { name: string; peerURLs: string[]; clientURLs?: string[]; isLearner?: boolean }[];
+    assert.deepEqual(
+        members.map((m) => `${m.name}@${m.peerURLs[0]}`).sort(),
+        expected.map((m) => `${m.name}@https://${m.address}:2380`).sort(),
+        `${label}: member list`,
+    );
+    assert.ok(members.every((m) => !m.isLearner && (m.clientURLs ?? []).length === 1), `${label}: a learner or unstarted member: ${ml.stdout}`);
+    const st = etcdctl(bin, endpoints, creds, ["endpoint", "status", "-w", "json"]);
+    assert.equal(st.status, 0, `${label}: ${st.stderr}`);
+    const status = JSON.parse(st.stdout) as { Status: { leader: string | number; header: { cluster_id: string | number } } }[];
+    assert.equal(status.length, expected.length, `${label}: endpoint count`);
+    assert.equal(new Set(status.map((x) => String(x.Status.header.cluster_id))).size, 1, `${label}: one cluster id`);
+    const leaders = new Set(status.map((x) => String(x.Status.leader)));
+    assert.equal(leaders.size, 1, `${label}: all agree on the leader`);
+    assert.notEqual([...leaders][0], "0", `${label}: no leader`);
+}
+
+/** Every acknowledged write is readable, the writer made progress, and no gap was longer than `maxGapMs`. */
+export function assertNoLostWrites(r: WriterReport, label: string, maxGapMs: number, minWrites = 10): void {
+    console.log(`${label}: ${r.acknowledged.length} writes acknowledged, ${r.lost.length} lost; longest write gap ${r.longestGapMs} ms`);
+    assert.deepEqual(r.lost, [], `${label}: acknowledged writes lost`);
+    assert.ok(r.acknowledged.length > minWrites, `${label}: writer made too little progress`);
+    assert.ok(r.longestGapMs < maxGapMs, `${label}: longest write gap ${r.longestGapMs} ms`);
 }

@@ -51,3 +51,10 @@ export function onHostOk(inv: Inventory, name: string, command: string): string 
     if (r.status !== 0) throw new Error(`${name}: '${command}' exited ${r.status}: ${r.stderr}`);
     return r.stdout;
 }
+
+/** When etcd last started on a host (changes on every restart). `host` is a name or an address. */
+export function etcdStartStamp(inv: Inventory, host: string): string {
+    const h = inv.hosts.find((x) => x.name === host || x.address === host);
+    if (!h) throw new Error(`no test host ${host}`);
+    return onHostOk(inv, h.name, "systemctl show etcd -p ExecMainStartTimestampMonotonic --value").trim();
+}

@@ -35,11 +35,12 @@ function issue(dir: string, name: string, spec: CertSpec): Pem {
     return { cert: fs.readFileSync(path.join(dir, `${name}.crt`), "utf8"), key: fs.readFileSync(path.join(dir, `${name}.key`), "utf8") };
 }
 
-export function opensslPki(s: ClusterSettings, caName = "test etcd CA"): TestPki {
+/** A CA, an admin client certificate and, when `s` is given, every member's key pairs. */
+export function opensslPki(s: ClusterSettings | undefined, caName = "test etcd CA"): TestPki {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-pki-"));
     sh(dir, `openssl ecparam -name prime256v1 -genkey -noout -out ca.key && openssl req -x509 -new -key ca.key -subj "/O=etcd-pulumi/CN=${caName}" -days 2 -addext keyUsage=critical,keyCertSign,cRLSign,digitalSignature -out ca.crt`);
     const pki: TestPki = { dir, ca: fs.readFileSync(path.join(dir, "ca.crt"), "utf8"), members: new Map(), admin: issue(dir, "admin", { commonName: ADMIN_CN, ipAddresses: [], dnsNames: [], usages: ["client_auth"] }) };
-    for (const m of s.members) issueMember(pki, m, s);
+    for (const m of s?.members ?? []) issueMember(pki, m, s!);
     return pki;
 }
 

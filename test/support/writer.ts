@@ -3,10 +3,12 @@
  * while an operation runs, and reports the acknowledged writes and the longest stretch without one.
  */
 import { execFile } from "node:child_process";
-import { ClientCreds } from "./etcdctl";
+import { ClientCreds, etcdctl } from "./etcdctl";
 
 export interface WriterReport {
     acknowledged: string[];
+    /** Acknowledged keys that cannot be read back (filled by finish()). */
+    lost: string[];
     attempts: number;
     longestGapMs: number;
     /** When the longest gap ended (ms since epoch). */
@@ -64,6 +66,13 @@ export class Writer {
     async stop(): Promise<WriterReport> {
         this.stopped = true;
         await this.loop;
-        return { acknowledged: [...this.acknowledged], attempts: this.attempts, longestGapMs: this.longestGapMs, longestGapEndedAt: this.longestGapEndedAt };
+        return { acknowledged: [...this.acknowledged], lost: [], attempts: this.attempts, longestGapMs: this.longestGapMs, longestGapEndedAt: this.longestGapEndedAt };
+    }
+
+    /** Stop, then read every acknowledged key back (through `endpoints` with `creds`, default: the writer's own). */
+    async finish(endpoints = this.endpoints, creds = this.creds): Promise<WriterReport> {
+        const report = await this.stop();
+        const keys = new Set(etcdctl(this.bin, endpoints, creds, ["get", `${this.prefix}/`, "--prefix", "--keys-only"], 60_000).stdout.split("\n").filter(Boolean));
+        return { ...report, lost: report.acknowledged.filter((k) => !keys.has(k)) };
     }
 }
