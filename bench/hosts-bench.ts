@@ -40,10 +40,8 @@ async function bench(n: number): Promise<void> {
     const [, noop] = await timed(() =>
         Promise.all(
             s.members.map(async (m) => {
-                await drv.stepOk(m, steps.prepareScript(s, m, paths));
-                await drv.stepOk(m, steps.installScript(s, m, paths, s.binary.sha256!));
-                await drv.stepOk(m, steps.filesScript(s, m, paths, "existing"), drv.bundle(s, m));
-                await drv.stepOk(m, steps.startScript(m));
+                await drv.stepOk(m, steps.configureScript(s, m, paths, { sha256: s.binary.sha256!, bootstrapState: "existing", bundle: drv.bundle(s, m) }));
+                await drv.stepOk(m, steps.serviceScript(s, m, paths, "converge"));
             }),
         ),
     );

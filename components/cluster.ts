@@ -4,19 +4,20 @@ import * as random from "@pulumi/random";
 import { remote } from "@pulumi/command";
 import { connectionFor, EtcdMember } from "./member";
 import { snapshotScript } from "./render/membership";
-import { remoteInvocation } from "./render/shell";
+import { stepInvocation, stepStdin } from "./render/shell";
 import { createPki } from "./pki";
 import { obtainRelease } from "./release";
 import { hostPaths } from "./render/paths";
 import { ClusterSettings } from "./settings";
-import { checkVersionChange, planMembership, PlanError } from "./plan";
-import { EtcdClusterArgs, EtcdDeployedState } from "./types";
+import { desiredRecord } from "./plan/desiredRecord";
+import { EtcdClusterRecord } from "./record";
+import { EtcdClusterArgs } from "./types";
 import { resolveSettings } from "./validate";
 
 export class EtcdCluster extends pulumi.ComponentResource {
-    /** Client URLs of all members, in member-list order. */
+    /** Client URLs of all members, in member-list order. Resolves once every member passed its readiness check. */
     public readonly clientUrls: pulumi.Output<string[]>;
-    /** Comma-joined client URLs, ready for kube-apiserver's --etcd-servers. */
+    /** Comma-joined client URLs, ready for kube-apiserver's --etcd-servers. Resolves once the cluster is ready. */
     public readonly clientEndpoints: pulumi.Output<string>;
     public readonly peerUrls: pulumi.Output<string[]>;
     public readonly memberNames: pulumi.Output<string[]>;
@@ -29,23 +30,35 @@ export class EtcdCluster extends pulumi.ComponentResource {
     public readonly apiserverKeyPem: pulumi.Output<string>;
     /** etcdctl command line using the admin client certificate saved as ca.crt / admin.crt / admin.key. */
     public readonly etcdctlCommand: pulumi.Output<string>;
+    /** The etcd version every member runs. Resolves once the cluster is ready, so a failed upgrade never reports it. */
     public readonly version: pulumi.Output<string>;
-    /** Names and addresses as deployed: read back on the next run (see EtcdDeployedState). */
+    /** Names and addresses of the members, as deployed. Resolves once the cluster is ready. */
     public readonly deployedMembers: pulumi.Output<{ name: string; address: string }[]>;
+    /** At preview: what this run will do to the cluster, one line per step (empty when nothing changes). */
+    public readonly plannedChanges: pulumi.Output<string[]>;
 
     constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered: bad input never reaches a host.
         const s: ClusterSettings = resolveSettings(args);
-        checkDayTwo(s, args.deployed);
         super("etcd-pulumi:index:EtcdCluster", name, {}, opts);
         const paths = hostPaths(s.dataDir, s.walDir);
+
+        // First: the record of the deployment. Its check refuses unsafe changes before any other resource
+        // of this cluster is registered, because every one of them depends on it.
+        // The release is verified first: the record waits for it, so an archive that cannot be had or does
+        // not match its checksum stops the run before anything is registered or recorded.
         const release = obtainRelease(s.binary, s.version, s.arch, s.cacheDir);
-        const pki = createPki(name, s, this);
+        const record = new EtcdClusterRecord(`${name}-record`, { record: release.then((r) => desiredRecord(s, paths, r.sha256)) }, { parent: this });
+        this.plannedChanges = record.plannedChanges;
+        record.plannedChanges.apply((lines) => (lines ?? []).forEach((l) => pulumi.log.info(l, this)));
+        const after: pulumi.Resource[] = [record];
+
+        const pki = createPki(name, s, this, after);
         const clusterToken: pulumi.Input<string> =
-            s.clusterToken ?? new random.RandomId(`${name}-cluster-token`, { byteLength: 12, prefix: `${name}-` }, { parent: this }).hex;
+            s.clusterToken ?? new random.RandomId(`${name}-cluster-token`, { byteLength: 12, prefix: `${name}-` }, { parent: this, dependsOn: after }).hex;
 
         // Before a new release is installed anywhere: a verified snapshot, taken on the first member (by
-        // name). The command text names the version, so it runs again exactly when the version changes.
+        // name). Its script names the version, so it runs again exactly when the version changes.
         const privateKey = pulumi.secret(args.ssh.privateKey);
         const sorted = [...s.members].sort((a, b) => a.name.localeCompare(b.name));
         const first = sorted[0];
@@ -54,9 +67,11 @@ export class EtcdCluster extends pulumi.ComponentResource {
             {
                 connection: connectionFor(s, first, privateKey),
                 addPreviousOutputInEnv: false,
-                create: remoteInvocation(snapshotScript(s, first, paths, `pre-install-${s.version}`), first.sudo),
+                logging: "stdout",
+                stdin: stepStdin({ create: snapshotScript(s, first, paths, `pre-install-${s.version}`) }),
+                create: stepInvocation(`${first.name}/snapshot`, "create", first.sudo),
             },
-            { parent: this },
+            { parent: this, dependsOn: after },
         );
 
         const members: EtcdMember[] = [];
@@ -76,6 +91,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     release,
                     privateKey,
                     previousService: previous,
+                    after,
                     installAfter: [snapshot],
                 },
                 { parent: this },
@@ -84,23 +100,23 @@ export class EtcdCluster extends pulumi.ComponentResource {
             members.push(member);
         }
         const services = members.map((x) => x.service);
-        for (const member of members) member.addReadyCheck(services);
+        const ready = members.map((member) => member.addReadyCheck(services));
+        // Outputs that describe the deployed cluster wait for every member's readiness check.
+        const whenReady = <T>(value: T): pulumi.Output<T> => pulumi.all(ready.map((r) => r.stdout)).apply(() => value);
 
         const ordered = s.members.map((m) => members.find((x) => x.name === m.name)!);
-        this.clientUrls = pulumi.output(ordered.map((x) => x.clientUrl));
-        this.clientEndpoints = pulumi.output(ordered.map((x) => x.clientUrl).join(","));
-        this.peerUrls = pulumi.output(ordered.map((x) => x.peerUrl));
-        this.memberNames = pulumi.output(s.members.map((m) => m.name));
+        this.clientUrls = whenReady(ordered.map((x) => x.clientUrl));
+        this.clientEndpoints = whenReady(ordered.map((x) => x.clientUrl).join(","));
+        this.peerUrls = whenReady(ordered.map((x) => x.peerUrl));
+        this.memberNames = whenReady(s.members.map((m) => m.name));
         this.caCertPem = pki.caCertPem;
         this.adminCertPem = pki.admin.certPem;
         this.adminKeyPem = pulumi.secret(pki.admin.keyPem);
         this.apiserverCertPem = pki.apiserver.certPem;
         this.apiserverKeyPem = pulumi.secret(pki.apiserver.keyPem);
-        this.version = pulumi.output(s.version);
-        this.deployedMembers = pulumi.output(s.members.map((m) => ({ name: m.name, address: m.address })));
-        this.etcdctlCommand = this.clientEndpoints.apply(
-            (e) => `etcdctl --endpoints=${e} --cacert=ca.crt --cert=admin.crt --key=admin.key`,
-        );
+        this.version = whenReady(s.version);
+        this.deployedMembers = whenReady(s.members.map((m) => ({ name: m.name, address: m.address })));
+        this.etcdctlCommand = this.clientEndpoints.apply((e) => `etcdctl --endpoints=${e} --cacert=ca.crt --cert=admin.crt --key=admin.key`);
         this.registerOutputs({
             clientUrls: this.clientUrls,
             clientEndpoints: this.clientEndpoints,
@@ -115,25 +131,5 @@ export class EtcdCluster extends pulumi.ComponentResource {
             version: this.version,
             deployedMembers: this.deployedMembers,
         });
-    }
-}
-
-/**
- * Refuse, before anything is registered, the changes to a deployed cluster that the component cannot
- * yet carry out safely: a version change etcd does not support as a rolling upgrade, and any change of
- * the member list (adding members from config would start them as a new cluster; removing them would
- * stop them without `member remove`). The planned steps are named so the operator can act.
- */
-export function checkDayTwo(s: ClusterSettings, deployed: EtcdDeployedState | undefined): void {
-    if (!deployed || deployed.members.length === 0) return;
-    checkVersionChange(deployed.version, s.version);
-    const plan = planMembership(deployed.members, s.members);
-    if (plan.remove.length > 0 || plan.add.length > 0) {
-        const steps = [...plan.remove.map((r) => `remove ${r.name} (${r.address})`), ...plan.add.map((a) => `add ${a.member.name} (${a.member.address})`)];
-        throw new PlanError(
-            `members: changing the member list of a deployed cluster (${steps.join(", then ")}) is not automated yet; ` +
-                `pulumi up would not do it safely, so nothing was changed. Restore the deployed list ` +
-                `(${deployed.members.map((m) => m.name).join(", ")}) and see "Day 2" in README.md`,
-        );
     }
 }

@@ -4,4 +4,7 @@ export { EtcdMember } from "./member";
 export * from "./types";
 export { EtcdConfigError, resolveSettings } from "./validate";
 export { ClusterSettings, MemberSettings, DEFAULT_ETCD_VERSION } from "./settings";
-export { PlanError, planMembership, checkVersionChange } from "./plan";
+export { PlanError } from "./plan/planError";
+export { planMembership } from "./plan/membership";
+export { checkVersionChange } from "./plan/version";
+export { reviewTransition, ClusterRecord, TransitionReview } from "./plan/transition";

@@ -7,23 +7,12 @@ import { remote, types } from "@pulumi/command";
 import { MemberPki } from "./pki";
 import { VerifiedRelease } from "./release";
 import { clientUrl, peerUrl, renderEtcdConfig } from "./render/config";
-import { memberFilePaths, memberFiles, renderFileBundle, restartKey } from "./render/files";
+import { memberFilePaths, memberFiles, renderFileBundle } from "./render/files";
 import { HostPaths } from "./render/paths";
 import { renderEtcdctlProfile } from "./render/profile";
-import {
-    filesDeleteScript,
-    filesScript,
-    installDeleteScript,
-    installScript,
-    prepareDeleteScript,
-    prepareScript,
-    readyScript,
-    restartScript,
-    stagedArchivePath,
-    startScript,
-    stopScript,
-} from "./render/scripts";
-import { remoteInvocation } from "./render/shell";
+import { configureDeleteScript, configureScript, readyScript, serviceScript, stagedArchivePath, stopScript } from "./render/scripts";
+import { stepInvocation, stepStdin } from "./render/shell";
+import { startInputsComment } from "./render/startInputs";
 import { renderUnit } from "./render/unit";
 import { ClusterSettings, MemberSettings } from "./settings";
 
@@ -44,6 +33,8 @@ export interface EtcdMemberInputs {
     privateKey: pulumi.Input<string>;
     /** The previous member's service step: restarts run one member at a time, in name order. */
     previousService?: pulumi.Resource;
+    /** Resources every step of this member waits for (the cluster's record, whose check guards the change). */
+    after: pulumi.Resource[];
     /** Steps that must finish before a (new) release is installed, e.g. the pre-upgrade snapshot. */
     installAfter?: pulumi.Resource[];
 }
@@ -78,7 +69,7 @@ export class EtcdMember extends pulumi.ComponentResource {
     public readonly name: string;
     public readonly clientUrl: string;
     public readonly peerUrl: string;
-    /** The step that starts (and on change, restarts) etcd on this host. */
+    /** The step that starts etcd on this host, and restarts it when what etcd reads at start changed. */
     public readonly service: remote.Command;
     private readonly connection: types.input.remote.ConnectionArgs;
     private readonly inputs: EtcdMemberInputs;
@@ -91,16 +82,18 @@ export class EtcdMember extends pulumi.ComponentResource {
         this.clientUrl = clientUrl(m, s);
         this.peerUrl = peerUrl(m, s);
         const conn = (this.connection = connectionFor(s, m, inputs.privateKey));
-        const run = (body: string) => remoteInvocation(body, m.sudo);
         const child = (suffix: string) => `${prefix}-${m.name}-${suffix}`;
-        const base = { connection: conn, addPreviousOutputInEnv: false };
+        // Scripts travel on stdin; the command text only names the host, the step and the action.
+        const step = (suffix: string) => ({
+            connection: conn,
+            addPreviousOutputInEnv: false,
+            logging: "stdout" as const,
+            create: stepInvocation(`${m.name}/${suffix}`, "create", m.sudo),
+            update: stepInvocation(`${m.name}/${suffix}`, "update", m.sudo),
+            delete: stepInvocation(`${m.name}/${suffix}`, "delete", m.sudo),
+        });
 
-        const prepare = new remote.Command(
-            child("prepare"),
-            { ...base, create: run(prepareScript(s, m, paths)), delete: run(prepareDeleteScript(s, m, paths)) },
-            { parent: this },
-        );
-        const sha256 = pulumi.output(inputs.release).apply((r) => r.sha256);
+        // The archive goes to the SSH user's home (SFTP creates the directory), so the upload needs no step before it.
         const upload = new remote.CopyToRemote(
             child("upload"),
             {
@@ -108,13 +101,9 @@ export class EtcdMember extends pulumi.ComponentResource {
                 source: new pulumi.asset.FileAsset(inputs.release.then((r) => r.path)),
                 remotePath: stagedArchivePath(s, paths),
             },
-            { parent: this, dependsOn: [prepare] },
+            { parent: this, dependsOn: inputs.after },
         );
-        const install = new remote.Command(
-            child("install"),
-            { ...base, create: sha256.apply((h) => run(installScript(s, m, paths, h))), delete: run(installDeleteScript(m, paths)) },
-            { parent: this, dependsOn: [upload, ...(inputs.installAfter ?? [])] },
-        );
+        const sha256 = pulumi.output(inputs.release).apply((r) => r.sha256);
 
         const config = pulumi
             .output(inputs.clusterToken)
@@ -138,30 +127,40 @@ export class EtcdMember extends pulumi.ComponentResource {
                     }),
                 ),
             );
-        const files = new remote.Command(
-            child("files"),
+        // User, directories, verified release, config, unit, certificates and keys: one SSH session. Its
+        // stdin embeds the private keys, so it is secret.
+        const configure = new remote.Command(
+            child("configure"),
             {
-                ...base,
-                create: run(filesScript(s, m, paths, inputs.bootstrapState)),
-                update: run(filesScript(s, m, paths, "existing")),
-                delete: run(filesDeleteScript(m, memberFilePaths(paths))),
-                stdin: pulumi.secret(bundle),
+                ...step("configure"),
+                stdin: pulumi.secret(
+                    pulumi.all([sha256, bundle]).apply(([h, b]) =>
+                        stepStdin({
+                            create: configureScript(s, m, paths, { sha256: h, bootstrapState: inputs.bootstrapState, bundle: b }),
+                            update: configureScript(s, m, paths, { sha256: h, bootstrapState: "existing", bundle: b }),
+                            delete: configureDeleteScript(s, m, paths, memberFilePaths(paths)),
+                        }),
+                    ),
+                ),
             },
-            { parent: this, dependsOn: [prepare], additionalSecretOutputs: ["stdin"] },
+            { parent: this, dependsOn: [upload, ...inputs.after, ...(inputs.installAfter ?? [])], additionalSecretOutputs: ["stdin"] },
         );
 
-        const key = pulumi
-            .all([config, inputs.caCertPem, sha256])
-            .apply(([cfg, ca, h]) => restartKey({ config: cfg, unit, caCert: ca, binarySha256: h }));
+        // Chained member after member (previousService), so restarts happen one at a time. Whether a
+        // restart is needed is decided on the host (serviceScript), not by this resource's diff.
         this.service = new remote.Command(
             child("service"),
             {
-                ...base,
-                create: run(startScript(m)),
-                update: key.apply((k) => run(`# restart-key ${k}\n${restartScript(s, m, paths)}`)),
-                delete: run(stopScript(m)),
+                ...step("service"),
+                stdin: pulumi.all([config, inputs.caCertPem, sha256]).apply(([cfg, ca, h]) =>
+                    stepStdin({
+                        create: serviceScript(s, m, paths, "bootstrap"),
+                        update: `${startInputsComment({ config: cfg, unit, caCert: ca, binarySha256: h })}\n${serviceScript(s, m, paths, "converge")}`,
+                        delete: stopScript(m),
+                    }),
+                ),
             },
-            { parent: this, dependsOn: [files, install, ...(inputs.previousService ? [inputs.previousService] : [])] },
+            { parent: this, dependsOn: [configure, ...(inputs.previousService ? [inputs.previousService] : [])] },
         );
         this.registerOutputs({ name: this.name, clientUrl: this.clientUrl, peerUrl: this.peerUrl });
     }
@@ -171,7 +170,13 @@ export class EtcdMember extends pulumi.ComponentResource {
         const { prefix, settings: s, member: m, paths } = this.inputs;
         return new remote.Command(
             `${prefix}-${m.name}-ready`,
-            { connection: this.connection, addPreviousOutputInEnv: false, create: remoteInvocation(readyScript(s, m, paths), m.sudo) },
+            {
+                connection: this.connection,
+                addPreviousOutputInEnv: false,
+                logging: "stdout",
+                stdin: stepStdin({ create: readyScript(s, m, paths) }),
+                create: stepInvocation(`${m.name}/ready`, "create", m.sudo),
+            },
             { parent: this, dependsOn: after },
         );
     }

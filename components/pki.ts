@@ -60,8 +60,8 @@ function privateKey(name: string, s: ClusterSettings, opts: pulumi.CustomResourc
         : new tls.PrivateKey(name, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
 }
 
-export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Resource): ClusterPki {
-    const opts: pulumi.CustomResourceOptions = { parent };
+export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Resource, after: pulumi.Resource[] = []): ClusterPki {
+    const opts: pulumi.CustomResourceOptions = { parent, dependsOn: after };
     const caKey = privateKey(`${prefix}-ca-key`, s, opts);
     const ca = new tls.SelfSignedCert(
         `${prefix}-ca`,
@@ -72,7 +72,9 @@ export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Res
             allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
             subject: { commonName: `${prefix} etcd CA`, organization: "etcd-pulumi" },
         },
-        opts,
+        // certValidityHours re-issues the leaf certificates only: a new CA would cut members off from
+        // each other (etcd reads its trusted CA only at start), so the CA keeps the validity it got.
+        { ...opts, ignoreChanges: ["validityPeriodHours"] },
     );
     const issue = (name: string, spec: CertSpec): KeyPair => {
         const key = privateKey(`${name}-key`, s, opts);

@@ -6,6 +6,7 @@
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import { BinarySourceSettings, releaseArchiveName } from "./settings";
 
 export interface VerifiedRelease {
@@ -14,7 +15,8 @@ export interface VerifiedRelease {
     sha256: string;
 }
 
-export class ReleaseError extends Error {
+// A RunError: Pulumi prints the message as a clean error, without a stack trace.
+export class ReleaseError extends pulumi.RunError {
     constructor(message: string) {
         super(message);
         this.name = "ReleaseError";

@@ -1,12 +1,12 @@
 /**
  * Turns a stack's raw config (what `pulumi config` holds, all strings) into EtcdClusterArgs. Pure: the
  * caller passes the values and a file reader. Every problem is reported at once with the key and the
- * fix; unknown keys get a "did you mean".
+ * fix, together with the validation problems of the args it could read; unknown keys get a "did you mean".
  */
 import * as os from "node:os";
 import * as path from "node:path";
 import { EtcdClusterArgs, EtcdMemberArgs } from "./types";
-import { EtcdConfigError } from "./validate";
+import { EtcdConfigError, resolveSettings } from "./validate";
 
 type Kind = "string" | "integer" | "boolean" | "json" | "secret";
 
@@ -89,7 +89,35 @@ export interface StackConfigInput {
     readFile: (p: string) => string;
 }
 
+/**
+ * The args for EtcdCluster, or an EtcdConfigError listing, once, every problem: unknown keys, values of
+ * the wrong kind, and everything validation of the readable values finds.
+ */
 export function argsFromStackConfig(input: StackConfigInput): EtcdClusterArgs {
+    const { args, problems } = readStackConfig(input);
+    try {
+        resolveSettings(args);
+    } catch (e) {
+        if (!(e instanceof EtcdConfigError)) throw e;
+        // A key already reported (unreadable value, missing SSH credentials) is not reported twice.
+        const reported = new Set(problems.map(problemKey));
+        if (args.ssh.privateKey === MISSING_KEY) reported.add("ssh");
+        problems.push(...e.problems.filter((p) => !reported.has(problemKey(p))));
+    }
+    if (problems.length > 0) throw new EtcdConfigError(problems);
+    return args;
+}
+
+/** The top-level key a problem is about: "etcd-pulumi:members: ..." and "members[0].name: ..." -> "members". */
+function problemKey(problem: string): string {
+    return problem.replace(/^[a-z0-9-]+:(?=[a-zA-Z])/, "").split(/[:.[\s]/)[0];
+}
+
+/** Stands in for an SSH key that could not be read (already reported), so validation goes on. */
+const MISSING_KEY = "(missing)";
+
+/** The args as read from the stack config, with the problems reading found (no validation of values). */
+export function readStackConfig(input: StackConfigInput): { args: EtcdClusterArgs; problems: string[] } {
     const problems: string[] = [];
     const known = Object.keys(STACK_CONFIG_KEYS);
     const raw: Record<string, string> = {};
@@ -157,19 +185,19 @@ export function argsFromStackConfig(input: StackConfigInput): EtcdClusterArgs {
         problems.push(`sshPrivateKey: missing SSH credentials; run 'pulumi config set --secret sshPrivateKey < KEYFILE' or 'pulumi config set sshPrivateKeyPath ~/.ssh/id_ed25519'`);
     }
 
-    if (problems.length > 0) throw new EtcdConfigError(problems);
     // Every key but the ssh* ones is named exactly as the EtcdClusterArgs field it sets.
     const { sshUser, sshSudo, sshBastion, sshDialErrorLimit, sshPerDialTimeout, sshPrivateKeyPath, ...cluster } = parsed;
-    return {
+    const args: EtcdClusterArgs = {
         ...(cluster as Omit<EtcdClusterArgs, "members" | "ssh">),
-        members: (members as EtcdMemberArgs[] | undefined) ?? [],
+        members: Array.isArray(members) ? (members as EtcdMemberArgs[]) : [],
         ssh: {
             user: sshUser as string | undefined,
-            privateKey: privateKey as string,
+            privateKey: (privateKey as string | undefined) ?? MISSING_KEY,
             sudo: sshSudo as boolean | undefined,
             bastion: sshBastion as EtcdClusterArgs["ssh"]["bastion"],
             dialErrorLimit: sshDialErrorLimit as number | undefined,
             perDialTimeout: sshPerDialTimeout as number | undefined,
         },
     };
+    return { args, problems };
 }

@@ -54,12 +54,6 @@ export interface EtcdBinarySourceArgs {
     sha256sums?: string;
 }
 
-/** What the last successful deployment left: the stack program reads it back from its own outputs. */
-export interface EtcdDeployedState {
-    members: { name: string; address: string }[];
-    version: string;
-}
-
 /** Everything `EtcdCluster` needs. Only `members` and `ssh` are required. */
 export interface EtcdClusterArgs {
     members: EtcdMemberArgs[];
@@ -102,9 +96,4 @@ export interface EtcdClusterArgs {
     healthTimeoutSeconds?: number;
     /** Cache directory for downloaded release archives on the deployer. */
     cacheDir?: string;
-    /**
-     * The deployed state (members, version) from the previous `pulumi up`, if any. With it, unsafe
-     * changes are refused at preview: an etcd version change etcd cannot roll, and member-list changes.
-     */
-    deployed?: EtcdDeployedState;
 }

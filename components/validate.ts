@@ -3,6 +3,7 @@
  * once, each naming the field and the fix.
  */
 import * as os from "node:os";
+import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { isIP } from "node:net";
 import { EtcdClusterArgs, EtcdMemberArgs } from "./types";
@@ -14,7 +15,8 @@ import {
     releaseArchiveName,
 } from "./settings";
 
-export class EtcdConfigError extends Error {
+// A RunError: Pulumi prints the list once, as a clean error without a stack trace.
+export class EtcdConfigError extends pulumi.RunError {
     constructor(readonly problems: string[]) {
         super(`invalid etcd cluster configuration:\n${problems.map((p) => `  - ${p}`).join("\n")}`);
         this.name = "EtcdConfigError";

@@ -6,10 +6,10 @@ ETCD_PULUMI_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export ETCD_PULUMI_ROOT
 export ETCD_PULUMI_CACHE="${ETCD_PULUMI_CACHE:-$HOME/.cache/etcd-pulumi}"
 # Versions: the npm packages in package.json must equal these.
-export PULUMI_VERSION="3.260.0"
+export PULUMI_VERSION="3.259.0"
 export PULUMI_COMMAND_VERSION="1.2.1"
-export PULUMI_TLS_VERSION="5.6.1"
-export PULUMI_RANDOM_VERSION="4.21.2"
+export PULUMI_TLS_VERSION="5.5.1"
+export PULUMI_RANDOM_VERSION="4.21.1"
 export NODE_VERSION="22.23.3"
 export ETCD_VERSION_DEFAULT="3.6.16"
 export ETCD_VERSION_PREVIOUS="3.5.35"

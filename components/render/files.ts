@@ -1,6 +1,6 @@
 /** What the files step writes on a member host, and the standard-input bundle that carries it. */
-import { createHash } from "node:crypto";
 import { HostPaths } from "./paths";
+import { renderStartInputsTool } from "./startInputs";
 
 export interface HostFile {
     path: string;
@@ -32,6 +32,7 @@ export function memberFiles(paths: HostPaths, c: MemberFileContents): HostFile[]
         { path: paths.configFile, mode: "0640", owner: "root:etcd", content: c.config },
         { path: paths.unitFile, mode: "0644", owner: "root:root", content: c.unit },
         { path: paths.profileFile, mode: "0644", owner: "root:root", content: c.profile },
+        { path: paths.startInputsTool, mode: "0755", owner: "root:root", content: renderStartInputsTool(paths) },
         cert(paths.caCert, c.caCert),
         cert(paths.serverCert, c.serverCert),
         key(paths.serverKey, c.serverKey),
@@ -44,22 +45,12 @@ export function memberFiles(paths: HostPaths, c: MemberFileContents): HostFile[]
 
 /** Every path the files step owns (for its delete). */
 export function memberFilePaths(paths: HostPaths): string[] {
-    return [paths.configFile, paths.unitFile, paths.profileFile, paths.caCert, paths.serverCert, paths.serverKey, paths.peerCert, paths.peerKey, paths.clientCert, paths.clientKey];
+    return [paths.configFile, paths.unitFile, paths.profileFile, paths.startInputsTool, paths.caCert, paths.serverCert, paths.serverKey, paths.peerCert, paths.peerKey, paths.clientCert, paths.clientKey];
 }
 
 /** One line per file: `PATH MODE OWNER BASE64`. Paths and owners never contain spaces (validated). */
 export function renderFileBundle(files: HostFile[]): string {
     return files.map((f) => `${f.path} ${f.mode} ${f.owner} ${Buffer.from(f.content, "utf8").toString("base64")}\n`).join("");
-}
-
-/**
- * What a running etcd reads only at start: config, unit, CA bundle and the binary. A change of any of
- * these needs a restart; leaf certificates (re-read on each handshake) and the profile do not.
- */
-export function restartKey(parts: { config: string; unit: string; caCert: string; binarySha256: string }): string {
-    const h = createHash("sha256");
-    for (const p of [runtimeConfig(parts.config), parts.unit, parts.caCert, parts.binarySha256]) h.update(p).update("\0");
-    return h.digest("hex").slice(0, 16);
 }
 
 /**

@@ -14,7 +14,14 @@ export interface HostPaths {
     profileFile: string;
     installRoot: string;
     binDir: string;
+    /** Where the release archive is uploaded, relative to the SSH user's home directory. */
     stagingDir: string;
+    /** etcd-pulumi's own helpers on the host. */
+    toolDir: string;
+    /** Prints / records what etcd reads at start (see startInputs.ts). */
+    startInputsTool: string;
+    /** What the running etcd was started with; on tmpfs, written by the unit's ExecStartPre. */
+    startedWith: string;
     dataDir: string;
     walDir?: string;
 }
@@ -37,7 +44,10 @@ export function hostPaths(dataDir: string, walDir?: string): HostPaths {
         profileFile: "/etc/profile.d/etcdctl.sh",
         installRoot: "/opt/etcd",
         binDir: "/usr/local/bin",
-        stagingDir: "/var/tmp/etcd-pulumi",
+        stagingDir: ".cache/etcd-pulumi",
+        toolDir: "/usr/local/lib/etcd-pulumi",
+        startInputsTool: "/usr/local/lib/etcd-pulumi/start-inputs",
+        startedWith: "/run/etcd-pulumi/started-with",
         dataDir,
         walDir,
     };

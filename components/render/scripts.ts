@@ -19,7 +19,7 @@ export function etcdctlHelpers(s: ClusterSettings, paths: HostPaths): string[] {
         `cluster_health() { etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint health --cluster; }`,
         // one_leader: every member answers and all name the same non-zero leader.
         `one_leader() { local out; out=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint status --cluster -w json) || return 1; local leaders; leaders=$(printf '%s' "$out" | grep -o '"leader":[0-9]*' | sort -u); [ -n "$leaders" ] && [ "$(printf '%s\\n' "$leaders" | wc -l)" -eq 1 ] && [ "$leaders" != '"leader":0' ]; }`,
-        `recent_log() { journalctl -u etcd -n 30 --no-pager 2>&1 || true; }`,
+        `recent_log() { echo "last lines of the etcd journal:"; journalctl -u etcd -n 8 --no-pager -o cat 2>&1 | cut -c1-300 || true; }`,
         // caught_up: the local member has applied everything the most advanced member had committed when asked.
         `caught_up() { local out target applied; out=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint status --cluster -w json) || return 1; target=$(printf '%s' "$out" | grep -o '"raftIndex":[0-9]*' | cut -d: -f2 | sort -n | tail -1); applied=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint status -w json | grep -o '"raftAppliedIndex":[0-9]*' | cut -d: -f2); [ -n "$target" ] && [ -n "$applied" ] && [ "$applied" -ge "$target" ]; }`,
         // member_field NAME FIELD: from 'member list -w simple' (ID, status, name, peer, client, learner).
@@ -27,42 +27,39 @@ export function etcdctlHelpers(s: ClusterSettings, paths: HostPaths): string[] {
     ];
 }
 
-/** Creates the etcd system user and the directories; the staging dir belongs to the SSH user (for SFTP). */
-export function prepareScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths): string {
+
+/** A line that renames the current phase in failure messages (one script, several phases). */
+function phase(m: MemberSettings, step: string): string {
+    return `ETCD_PULUMI_WHERE=${shq(`etcd-pulumi: [${m.name}] step ${step}`)}`;
+}
+
+/** Creates the etcd system user and the directories, and (re)asserts their owners and modes. */
+function prepareLines(s: ClusterSettings, paths: HostPaths): string[] {
     const dirs = [s.dataDir, ...(s.walDir ? [s.walDir] : [])];
-    return script({ host: m.name, step: "prepare" }, [
+    return [
         `command -v systemctl >/dev/null || fail "systemd is required (systemctl not found)"`,
         `command -v sha256sum >/dev/null && command -v tar >/dev/null || fail "sha256sum and tar are required"`,
         `getent group ${ETCD_USER} >/dev/null || groupadd --system ${ETCD_USER}`,
         `getent passwd ${ETCD_USER} >/dev/null || useradd --system --gid ${ETCD_USER} --home-dir ${shq(s.dataDir)} --no-create-home --shell /usr/sbin/nologin --comment 'etcd (etcd-pulumi)' ${ETCD_USER}`,
         ...dirs.map((d) => `install -d -m 0700 -o ${ETCD_USER} -g ${ETCD_USER} ${shq(d)} && chmod 0700 ${shq(d)} && chown ${ETCD_USER}:${ETCD_USER} ${shq(d)}`),
-        `install -d -m 0755 -o root -g root ${shq(paths.configDir)}`,
-        `install -d -m 0750 -o root -g ${ETCD_USER} ${shq(paths.pkiDir)}`,
-        `install -d -m 0700 -o ${shq(m.sshUser)} ${shq(paths.stagingDir)}`,
-        `log "etcd user and directories ready"`,
-    ]);
+        `install -d -m 0755 -o root -g root ${shq(paths.configDir)} ${shq(paths.toolDir)}`,
+        `install -d -m 0750 -o root -g ${ETCD_USER} ${shq(paths.pkiDir)} && chmod 0750 ${shq(paths.pkiDir)} && chown root:${ETCD_USER} ${shq(paths.pkiDir)}`,
+    ];
 }
 
-/** Undoes prepare. The data dir, WAL dir and etcd user go only when purge is set. */
-export function prepareDeleteScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, purge = s.purgeDataOnDestroy): string {
-    const body = [`rm -rf ${shq(paths.stagingDir)}`, `rmdir ${shq(paths.pkiDir)} ${shq(paths.configDir)} 2>/dev/null || true`];
-    if (purge) {
-        body.push(
-            `systemctl stop etcd 2>/dev/null || true`,
-            ...[s.dataDir, ...(s.walDir ? [s.walDir] : [])].map((d) => `rm -rf ${shq(d)}`),
-            `getent passwd ${ETCD_USER} >/dev/null && userdel ${ETCD_USER} || true`,
-            `getent group ${ETCD_USER} >/dev/null && groupdel ${ETCD_USER} || true`,
-            `log "data purged"`,
-        );
-    } else {
-        body.push(`log "data dir ${s.dataDir} kept (purgeDataOnDestroy is off)"`);
-    }
-    return script({ host: m.name, step: "prepare-delete" }, body);
+/** Standalone prepare step (host-level tests). */
+export function prepareScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths): string {
+    return script({ host: m.name, step: "prepare" }, [...prepareLines(s, paths), `log "etcd user and directories ready"`]);
 }
 
-/** Path the release archive is uploaded to. */
+/** Where the release archive is uploaded: relative to the SSH user's home (private to that user; SFTP creates the directory). */
 export function stagedArchivePath(s: ClusterSettings, paths: HostPaths): string {
     return `${paths.stagingDir}/${releaseArchiveName(s.version, s.arch)}`;
+}
+
+/** Shell expression for the absolute path of the staged archive, as root (through sudo) or as the SSH user. */
+function stagedArchiveOnHost(s: ClusterSettings, m: MemberSettings, paths: HostPaths): string {
+    return `"$(getent passwd ${shq(m.sshUser)} | cut -d: -f6)"/${shq(stagedArchivePath(s, paths))}`;
 }
 
 /**
@@ -70,21 +67,21 @@ export function stagedArchivePath(s: ClusterSettings, paths: HostPaths): string 
  * the binaries in binDir at it (atomic symlink swap). A version already installed from the same archive
  * is left alone.
  */
-export function installScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, sha256: string): string {
-    const archive = stagedArchivePath(s, paths);
+function installLines(s: ClusterSettings, m: MemberSettings, paths: HostPaths, sha256: string): string[] {
     const target = `${paths.installRoot}/v${s.version}`;
     const stamp = `${target}/.archive-sha256`;
-    return script({ host: m.name, step: "install" }, [
+    return [
         `expected=${shq(sha256)}`,
         `if [ -f ${shq(stamp)} ] && [ "$(cat ${shq(stamp)})" = "$expected" ] && [ -x ${shq(`${target}/etcd`)} ]; then`,
         `  log "etcd ${s.version} already installed"`,
         `else`,
-        `  [ -f ${shq(archive)} ] || fail "release archive ${archive} was not uploaded"`,
-        `  actual=$(sha256sum ${shq(archive)} | cut -d' ' -f1)`,
-        `  [ "$actual" = "$expected" ] || fail "checksum mismatch for ${archive}: expected $expected, got $actual"`,
+        `  archive=${stagedArchiveOnHost(s, m, paths)}`,
+        `  [ -f "$archive" ] || fail "release archive $archive was not uploaded"`,
+        `  actual=$(sha256sum "$archive" | cut -d' ' -f1)`,
+        `  [ "$actual" = "$expected" ] || fail "checksum mismatch for $archive: expected $expected, got $actual"`,
         `  install -d -m 0755 ${shq(paths.installRoot)}`,
         `  tmp=$(mktemp -d ${shq(`${paths.installRoot}/.unpack.XXXXXX`)})`,
-        `  tar -xzf ${shq(archive)} -C "$tmp"`,
+        `  tar -xzf "$archive" -C "$tmp"`,
         `  for b in etcd etcdctl etcdutl; do [ -x "$tmp/${releaseDirName(s.version, s.arch)}/$b" ] || fail "archive lacks $b"; done`,
         `  rm -rf ${shq(target)}`,
         `  install -d -m 0755 ${shq(target)}`,
@@ -96,38 +93,38 @@ export function installScript(s: ClusterSettings, m: MemberSettings, paths: Host
         `reported=$(${shq(`${target}/etcd`)} --version 2>&1) || fail "${target}/etcd does not run: $reported"`,
         `case "$reported" in *${shq(`etcd Version: ${s.version}`)}*) ;; *) fail "${target}/etcd reports '$reported', expected version ${s.version}" ;; esac`,
         `for b in etcd etcdctl etcdutl; do ln -sfn ${shq(target)}/"$b" ${shq(paths.binDir)}/."$b".new && mv -Tf ${shq(paths.binDir)}/."$b".new ${shq(paths.binDir)}/"$b"; done`,
-        `log "binaries in ${paths.binDir} point at ${target}"`,
-    ]);
+    ];
 }
 
-export function installDeleteScript(m: MemberSettings, paths: HostPaths): string {
-    return script({ host: m.name, step: "install-delete" }, [
-        `for b in etcd etcdctl etcdutl; do l=${shq(paths.binDir)}/"$b"; if [ -L "$l" ] && readlink "$l" | grep -q ${shq(`^${paths.installRoot}/`)}; then rm -f "$l"; fi; done`,
-        `rm -rf ${shq(paths.installRoot)}`,
-        `log "etcd binaries removed"`,
-    ]);
+/** Standalone install step (host-level tests). */
+export function installScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, sha256: string): string {
+    return script({ host: m.name, step: "install" }, [...installLines(s, m, paths, sha256), `log "binaries in ${paths.binDir} point at ${paths.installRoot}/v${s.version}"`]);
 }
 
 /**
- * Writes the files carried on standard input, one per line: `PATH MODE OWNER:GROUP BASE64`. Each file is
- * written to a temp file in the same directory and renamed over the old one (atomic: etcd re-reads leaf
- * certificates on each handshake and never sees a half-written file). Unchanged files are not touched.
+ * Writes the files of `bundle` (renderFileBundle: one per line, `PATH MODE OWNER:GROUP BASE64`). Each
+ * file is written to a temp file in the same directory and renamed over the old one (atomic: etcd
+ * re-reads leaf certificates on each handshake and never sees a half-written file). Unchanged files are
+ * not touched; existing directories keep their owner and mode (prepare sets them).
  *
  * `bootstrapState` is "new" only for the members of a cluster being created: while the member's data
  * dir is still empty, its config copy says `initial-cluster-state: new`; the ready step turns it back to
  * `existing` once the cluster is healthy.
  */
-export function filesScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, bootstrapState: "new" | "existing"): string {
-    return script({ host: m.name, step: "files" }, [
+function filesLines(s: ClusterSettings, paths: HostPaths, bootstrapState: "new" | "existing", bundle: string): string[] {
+    if (/^ETCD_PULUMI_FILES$/m.test(bundle)) throw new Error("file bundle contains the heredoc terminator");
+    return [
         `changed=0`,
         `while IFS=' ' read -r path mode owner data; do`,
         `  [ -n "$path" ] || continue`,
-        `  dir=$(dirname "$path"); install -d -m 0755 "$dir"`,
+        `  dir=$(dirname "$path"); [ -d "$dir" ] || install -d -m 0755 "$dir"`,
         `  tmp=$(mktemp "$dir/.etcd-pulumi.XXXXXX")`,
         `  printf '%s' "$data" | base64 -d > "$tmp"`,
         `  chown "$owner" "$tmp"; chmod "$mode" "$tmp"`,
         `  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c '%a %U:%G' "$path")" = "$(stat -c '%a %U:%G' "$tmp")" ]; then rm -f "$tmp"; else mv -f "$tmp" "$path"; echo "wrote $path"; changed=$((changed + 1)); fi`,
-        `done`,
+        `done <<'ETCD_PULUMI_FILES'`,
+        bundle.replace(/\n$/, ""),
+        `ETCD_PULUMI_FILES`,
         bootstrapState === "new"
             ? [
                   `if [ ! -d ${shq(`${s.dataDir}/member`)} ]; then`,
@@ -140,44 +137,93 @@ export function filesScript(s: ClusterSettings, m: MemberSettings, paths: HostPa
             : `:`,
         `if [ "$changed" -gt 0 ]; then systemctl daemon-reload; fi`,
         `log "$changed file(s) changed"`,
-    ]);
+    ];
 }
 
-export function filesDeleteScript(m: MemberSettings, files: string[]): string {
-    return script({ host: m.name, step: "files-delete" }, [
-        ...files.map((f) => `rm -f ${shq(f)}`),
-        `systemctl daemon-reload || true`,
-        `log "configuration, certificates and unit removed"`,
-    ]);
-}
-
-/** First start: enable and start without waiting (a lone member cannot finish starting until quorum forms). */
-export function startScript(m: MemberSettings): string {
-    return script({ host: m.name, step: "start" }, [
-        `systemctl daemon-reload`,
-        `systemctl enable etcd.service >/dev/null 2>&1`,
-        `if systemctl is-active --quiet etcd.service; then log "etcd already running"; else systemctl start --no-block etcd.service; log "etcd start queued"; fi`,
-    ]);
+/** Standalone files step (host-level tests). */
+export function filesScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, bootstrapState: "new" | "existing", bundle: string): string {
+    return script({ host: m.name, step: "files" }, filesLines(s, paths, bootstrapState, bundle));
 }
 
 /**
- * Restart after a change to the config, unit, CA or binary: only when the cluster is healthy, then wait
- * until this member is healthy again and the cluster has one leader.
+ * Everything a member host needs before etcd (re)starts, in one SSH session: user and directories, the
+ * verified release, then config, unit, certificates and keys (the bundle; secret).
  */
-export function restartScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths): string {
+export function configureScript(
+    s: ClusterSettings,
+    m: MemberSettings,
+    paths: HostPaths,
+    c: { sha256: string; bootstrapState: "new" | "existing"; bundle: string },
+): string {
+    return script({ host: m.name, step: "prepare" }, [
+        ...prepareLines(s, paths),
+        phase(m, "install"),
+        ...installLines(s, m, paths, c.sha256),
+        phase(m, "files"),
+        ...filesLines(s, paths, c.bootstrapState, c.bundle),
+    ]);
+}
+
+/** Undoes configure: files, binaries, staged archive; the data dir, WAL dir and etcd user only when purge is set. */
+export function configureDeleteScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, files: string[], purge = s.purgeDataOnDestroy): string {
+    const body = [
+        ...files.map((f) => `rm -f ${shq(f)}`),
+        `systemctl daemon-reload || true`,
+        `for b in etcd etcdctl etcdutl; do l=${shq(paths.binDir)}/"$b"; if [ -L "$l" ] && readlink "$l" | grep -q ${shq(`^${paths.installRoot}/`)}; then rm -f "$l"; fi; done`,
+        `rm -rf ${shq(paths.installRoot)}`,
+        `rm -f ${stagedArchiveOnHost(s, m, paths)}`,
+        `rmdir ${shq(paths.pkiDir)} ${shq(paths.configDir)} ${shq(paths.toolDir)} 2>/dev/null || true`,
+    ];
+    if (purge) {
+        body.push(
+            `systemctl stop etcd 2>/dev/null || true`,
+            ...[s.dataDir, ...(s.walDir ? [s.walDir] : [])].map((d) => `rm -rf ${shq(d)}`),
+            `getent passwd ${ETCD_USER} >/dev/null && userdel ${ETCD_USER} || true`,
+            `getent group ${ETCD_USER} >/dev/null && groupdel ${ETCD_USER} || true`,
+            `log "configuration, certificates and binaries removed; data purged"`,
+        );
+    } else {
+        body.push(`log "configuration, certificates and binaries removed; data dir ${s.dataDir} kept (purgeDataOnDestroy is off)"`);
+    }
+    return script({ host: m.name, step: "remove" }, body);
+}
+
+/**
+ * Brings etcd on this host to its desired state, deciding on the host (not from a hash in the command
+ * text) whether a restart is needed: only when what etcd reads at start (config, unit, trusted CA,
+ * binary) differs from what the running etcd was started with (recorded at each start by the unit's
+ * ExecStartPre, see startInputs.ts). So no SSH, timeout or script-text change can restart anything.
+ *
+ * mode "bootstrap" (first creation): a stopped member is started without waiting (a lone member of a
+ * new cluster cannot finish starting until a quorum runs; the ready step waits). mode "converge": a
+ * stopped member is started and waited for; a running one is restarted only if needed, and only while
+ * the whole cluster is healthy, then waited for until healthy, caught up and under one leader.
+ */
+export function serviceScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, mode: "bootstrap" | "converge"): string {
     const t = s.healthTimeoutSeconds;
-    return script({ host: m.name, step: "restart" }, [
-        ...etcdctlHelpers(s, paths),
-        `if systemctl is-active --quiet etcd.service; then`,
-        `  wait_for ${t} cluster_health || fail "cluster not healthy before restarting ${m.name}; refusing to restart (would risk quorum): $WAIT_OUT"`,
-        `fi`,
-        `systemctl daemon-reload`,
-        `systemctl enable etcd.service >/dev/null 2>&1`,
-        `systemctl restart --no-block etcd.service`,
-        `wait_for ${t} etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint health || { recent_log >&2; fail "member ${m.name} not healthy ${t}s after restart: $WAIT_OUT"; }`,
-        `wait_for ${t} one_leader || fail "no single leader across the cluster after restarting ${m.name}: $WAIT_OUT"`,
+    const waitHealthy = [
+        `wait_for ${t} etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint health || { recent_log >&2; fail "member ${m.name} not healthy ${t}s after $what: $WAIT_OUT"; }`,
+        `wait_for ${t} one_leader || fail "no single leader across the cluster after $what ${m.name}: $WAIT_OUT"`,
         `wait_for ${t} caught_up || fail "member ${m.name} did not catch up with the cluster's raft index within ${t}s"`,
-        `log "restarted; member healthy and caught up, cluster has a leader"`,
+    ];
+    return script({ host: m.name, step: mode === "bootstrap" ? "start" : "restart" }, [
+        ...etcdctlHelpers(s, paths),
+        `systemctl enable etcd.service >/dev/null 2>&1`,
+        `if ! systemctl is-active --quiet etcd.service; then`,
+        `  what="starting"`,
+        `  systemctl start --no-block etcd.service`,
+        ...(mode === "bootstrap"
+            ? [`  log "etcd start queued"`]
+            : [...waitHealthy.map((l) => `  ${l}`), `  log "etcd was not running: started; member healthy and caught up"`]),
+        `  exit 0`,
+        `fi`,
+        `changed=$(${shq(paths.startInputsTool)} changed)`,
+        `if [ -z "$changed" ]; then log "etcd runs with its current config, unit, CA and binary: no restart"; exit 0; fi`,
+        `what="restarting ($changed changed)"`,
+        `wait_for ${t} cluster_health || fail "cluster not healthy before restarting ${m.name} for changed $changed; refusing (a restart now could cost quorum): $WAIT_OUT"`,
+        `systemctl restart --no-block etcd.service`,
+        ...waitHealthy,
+        `log "restarted ($changed changed); member healthy and caught up, cluster has a leader"`,
     ]);
 }
 

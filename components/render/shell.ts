@@ -32,11 +32,32 @@ export function script(ctx: ScriptContext, body: string[]): string {
     return `${preamble(ctx)}\n${body.join("\n")}\n`;
 }
 
+/** Marks where one action's script starts and ends in a step's standard input (see stepStdin). */
+const ACTION_MARK = "#!etcd-pulumi action";
+const END_MARK = "#!etcd-pulumi end";
+
 /**
- * The command line that runs `body` on the host: bash, optionally through `sudo -n` (never prompts: a
- * user without passwordless sudo fails at once with sudo's message). Standard input stays free for data.
+ * A step's scripts travel on standard input, one section per action (create, update, delete...), so
+ * the command text stays short and constant: a failing step's error shows the host, the step and its
+ * output, not a 40-line script quoted three times. Secrets a script embeds stay in (secret) stdin.
  */
-export function remoteInvocation(body: string, sudo: boolean): string {
-    const run = `/bin/bash -c ${shq(body)}`;
+export function stepStdin(actions: Record<string, string>): string {
+    return Object.entries(actions)
+        .map(([action, body]) => `${ACTION_MARK} ${action}\n${body.endsWith("\n") ? body : `${body}\n`}${END_MARK}\n`)
+        .join("");
+}
+
+/**
+ * The command line that runs one action of a step whose scripts arrive on stdin (stepStdin): the
+ * action's section is saved to a private temp file and run by bash with stdin closed, so nothing in
+ * the script can swallow the rest of it. Through `sudo -n` for non-root users (never prompts). `label`
+ * (e.g. "etcd1/service") becomes $0 and so appears in every error message.
+ */
+export function stepInvocation(label: string, action: string, sudo: boolean): string {
+    if (!/^[A-Za-z0-9._/-]+$/.test(label) || !/^[a-z-]+$/.test(action)) throw new Error(`bad step label ${label} / action ${action}`);
+    const body =
+        `umask 077; f=$(mktemp) && sed -n "/^${ACTION_MARK} $1\\$/,/^${END_MARK}\\$/p" > "$f" && ` +
+        `{ [ -s "$f" ] || { echo "etcd-pulumi: no $1 script on stdin for $0" >&2; false; }; } && /bin/bash "$f" </dev/null; rc=$?; rm -f "$f"; exit $rc`;
+    const run = `/bin/bash -c ${shq(body)} etcd-pulumi:${label} ${action}`;
     return sudo ? `sudo -n ${run}` : run;
 }

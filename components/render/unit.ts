@@ -15,6 +15,8 @@ Wants=network-online.target
 Type=notify
 User=etcd
 Group=etcd
+# "+": runs as root, outside the sandbox, to record on tmpfs what this start of etcd reads.
+ExecStartPre=+${paths.startInputsTool} record
 ExecStart=${paths.binDir}/etcd --config-file=${paths.configFile}
 Restart=on-failure
 RestartSec=5s

@@ -11,7 +11,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { checkVersionChange } from "../../components/plan";
+import { checkVersionChange } from "../../components/plan/version";
 import { clientUrl } from "../../components/render/config";
 import { ClusterSettings, MemberSettings } from "../../components/settings";
 import { ClientCreds, etcdctl, localEtcdctl, writeCreds } from "../support/etcdctl";
@@ -136,7 +136,7 @@ describe("day-2 operations through host steps on local hosts (no Pulumi engine)"
         for (const m of s.members) issueMember(pki, m, s);
         await underLoad("rotate-leaf", s, async () => {
             for (const m of s.members) {
-                const out = (await drv.stepOk(m, filesScript(s, m, paths, "existing"), drv.bundle(s, m))).stdout;
+                const out = (await drv.stepOk(m, filesScript(s, m, paths, "existing", drv.bundle(s, m)))).stdout;
                 assert.match(out, /wrote \/etc\/etcd\/pki\/server\.key/);
                 assert.doesNotMatch(out, /etcd\.conf\.yml|etcd\.service/);
             }
@@ -169,7 +169,7 @@ describe("day-2 operations through host steps on local hosts (no Pulumi engine)"
             writers.push(newWriter);
             newWriter.start();
             await new Promise((r) => setTimeout(r, 1000));
-            for (const m of s.members) await drv.stepOk(m, filesScript(s, m, paths, "existing"), drv.bundle(s, m, s.members, newPki, both)); // 2. new leaves
+            for (const m of s.members) await drv.stepOk(m, filesScript(s, m, paths, "existing", drv.bundle(s, m, s.members, newPki, both))); // 2. new leaves
             assert.deepEqual(stamps(), s1, "re-issuing leaf certificates must not restart");
             await new Promise((r) => setTimeout(r, 1000));
             await check(oldWriter, "rotate-ca-old-client");

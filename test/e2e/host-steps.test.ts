@@ -36,8 +36,8 @@ let sha256: string;
 const creds = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-hoststeps-"));
 
 const settings = (over: Record<string, unknown> = {}) => settingsFor(inv, NAMES, VERSION, over);
-const step = (m: MemberSettings, body: string, stdin = "") => drv.step(m, body, stdin);
-const stepOk = (m: MemberSettings, body: string, stdin = "") => drv.stepOk(m, body, stdin);
+const step = (m: MemberSettings, body: string) => drv.step(m, body);
+const stepOk = (m: MemberSettings, body: string) => drv.stepOk(m, body);
 const bundle = (st: ClusterSettings, m: MemberSettings) => drv.bundle(st, m);
 
 const startStamp = (name: string) => etcdStartStamp(inv, name);
@@ -64,11 +64,13 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
         assert.match(r.stdout, /etcd is not running here yet: no snapshot needed/);
     });
 
-    test("bootstrap: prepare, upload, install, files, start in parallel, then bounded health wait", async () => {
+    test("bootstrap: upload, configure (prepare, install, files), start in parallel, then bounded health wait", async () => {
         const t0 = Date.now();
         await drv.bootstrap(s);
         console.log(`host-steps bootstrap of 3 members: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         for (const name of NAMES) assert.match(onHostOk(inv, name, "grep '^initial-cluster-state' /etc/etcd/etcd.conf.yml"), /existing/);
+        // The running etcd recorded what it was started with; it matches the files on disk.
+        for (const name of NAMES) assert.equal(onHostOk(inv, name, `${paths.startInputsTool} changed`).trim(), "");
     });
 
     test("healthy over TLS with an admin certificate: 3 started members, one leader, put/get", () => {
@@ -112,10 +114,10 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
     test("re-running every step changes nothing and restarts nothing", async () => {
         const before = NAMES.map(startStamp);
         for (const m of s.members) {
-            assert.match((await stepOk(m, steps.prepareScript(s, m, paths))).stdout, /ready/);
-            assert.match((await stepOk(m, steps.installScript(s, m, paths, sha256))).stdout, /already installed/);
-            assert.match((await stepOk(m, steps.filesScript(s, m, paths, "existing"), bundle(s, m))).stdout, /0 file\(s\) changed/);
-            assert.match((await stepOk(m, steps.startScript(m))).stdout, /already running/);
+            const configured = (await stepOk(m, steps.configureScript(s, m, paths, { sha256, bootstrapState: "existing", bundle: bundle(s, m) }))).stdout;
+            assert.match(configured, /already installed/);
+            assert.match(configured, /0 file\(s\) changed/);
+            assert.match((await stepOk(m, steps.serviceScript(s, m, paths, "converge"))).stdout, /no restart/);
         }
         assert.deepEqual(NAMES.map(startStamp), before);
     });
@@ -129,11 +131,11 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
         const t0 = Date.now();
         const windows: { name: string; start: number; end: number }[] = [];
         for (const m of changed.members) {
-            await stepOk(m, steps.filesScript(changed, m, paths, "existing"), bundle(changed, m));
+            await stepOk(m, steps.filesScript(changed, m, paths, "existing", bundle(changed, m)));
         }
         for (const m of changed.members) {
             const start = Date.now();
-            await stepOk(m, steps.restartScript(changed, m, paths));
+            assert.match((await stepOk(m, steps.serviceScript(changed, m, paths, "converge"))).stdout, /restarted \(config changed\)/);
             windows.push({ name: m.name, start, end: Date.now() });
         }
         const rollMs = Date.now() - t0;
@@ -150,14 +152,17 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
     test("a restart is refused while another member is unreachable (quorum protection)", async () => {
         hosts("isolate", "etcd3");
         try {
-            const quick = settings({ logLevel: "warn", healthTimeoutSeconds: 8 });
+            const quick = settings({ logLevel: "error", healthTimeoutSeconds: 8 });
             const before = startStamp("etcd1");
-            const r = await step(quick.members[0], steps.restartScript(quick, quick.members[0], paths));
+            await stepOk(quick.members[0], steps.filesScript(quick, quick.members[0], paths, "existing", bundle(quick, quick.members[0])));
+            const r = await step(quick.members[0], steps.serviceScript(quick, quick.members[0], paths, "converge"));
             assert.notEqual(r.status, 0);
-            assert.match(r.stderr, /\[etcd1\] step restart: cluster not healthy before restarting etcd1; refusing to restart/);
+            assert.match(r.stderr, /\[etcd1\] step restart: cluster not healthy before restarting etcd1 for changed config; refusing/);
             assert.equal(startStamp("etcd1"), before, "etcd1 was restarted anyway");
         } finally {
             hosts("heal", "etcd3");
+            // Put etcd1's config back to what it runs with.
+            await stepOk(s.members[0], steps.filesScript(s, s.members[0], paths, "existing", bundle(s, s.members[0])));
         }
         const deadline = Date.now() + 60_000;
         while (Date.now() < deadline && etcdctl(bin, endpoints, admin, ["endpoint", "health"]).status !== 0) await new Promise((r) => setTimeout(r, 2000));
@@ -180,7 +185,8 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
             assert.notEqual(r.status, 0);
             assert.ok(took < 30_000, `took ${took} ms`);
             assert.match(r.stderr, /\[etcd3\] step wait-healthy: member etcd3 not healthy after 6s/);
-            assert.match(r.stderr, /systemd\[1\]: .*etcd/, "the journal lines of the member are missing");
+            assert.match(r.stderr, /last lines of the etcd journal:\n.*etcd/, "the journal lines of the member are missing");
+            assert.ok(r.stderr.split("\n").length <= 15, `failure output is ${r.stderr.split("\n").length} lines`);
         } finally {
             onHostOk(inv, m.name, "systemctl start etcd");
         }
@@ -190,9 +196,7 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
     test("destroy steps stop etcd and remove what was installed, keeping the data dir", async () => {
         for (const m of s.members) {
             await stepOk(m, steps.stopScript(m));
-            await stepOk(m, steps.filesDeleteScript(m, memberFilePaths(paths)));
-            await stepOk(m, steps.installDeleteScript(m, paths));
-            await stepOk(m, steps.prepareDeleteScript(s, m, paths));
+            await stepOk(m, steps.configureDeleteScript(s, m, paths, memberFilePaths(paths)));
         }
         for (const name of NAMES) assertDestroyed(inv, name);
         // Running the destroy steps again is harmless.

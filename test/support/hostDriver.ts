@@ -1,6 +1,6 @@
 /**
  * Drives the component's host steps over real SSH without the Pulumi engine, in the order the
- * component wires them (prepare -> upload -> install -> files -> start; then ready on all). Used by the
+ * component wires them (upload -> configure -> start; then ready on all). Used by the
  * host-level e2e test and the benchmark.
  */
 import * as assert from "node:assert/strict";
@@ -13,8 +13,8 @@ import { renderEtcdctlProfile } from "../../components/render/profile";
 import * as steps from "../../components/render/scripts";
 import * as day2 from "../../components/render/membership";
 import { memberFilePaths } from "../../components/render/files";
-import { planMembership } from "../../components/plan";
-import { remoteInvocation } from "../../components/render/shell";
+import { planMembership } from "../../components/plan/membership";
+import { stepInvocation, stepStdin } from "../../components/render/shell";
 import { renderUnit } from "../../components/render/unit";
 import { ClusterSettings, MemberSettings } from "../../components/settings";
 import { resolveSettings } from "../../components/validate";
@@ -43,12 +43,13 @@ export function settingsFor(inv: Inventory, names: string[], version: string, ov
 export class HostDriver {
     constructor(private readonly inv: Inventory, private readonly pki: TestPki, private readonly token = "host-driver-token") {}
 
-    step(m: MemberSettings, body: string, stdin = ""): Promise<StepResult> {
-        return runRemote(this.inv, m.sshUser, m.address, remoteInvocation(body, m.sudo), stdin);
+    /** Runs a script the way the component does: on stdin, through the same launcher. */
+    step(m: MemberSettings, body: string): Promise<StepResult> {
+        return runRemote(this.inv, m.sshUser, m.address, stepInvocation(`${m.name}/test`, "run", m.sudo), stepStdin({ run: body }));
     }
 
-    async stepOk(m: MemberSettings, body: string, stdin = ""): Promise<StepResult> {
-        const r = await this.step(m, body, stdin);
+    async stepOk(m: MemberSettings, body: string): Promise<StepResult> {
+        const r = await this.step(m, body);
         assert.equal(r.status, 0, `${m.name}: ${r.stderr}${r.stdout}`);
         return r;
     }
@@ -77,12 +78,9 @@ export class HostDriver {
         const sha = s.binary.sha256!;
         await Promise.all(
             s.members.map(async (m) => {
-                await this.stepOk(m, steps.prepareScript(s, m, paths));
-                const up = await copyTo(this.inv, m.sshUser, m.address, releaseArchive(s.version).archive, steps.stagedArchivePath(s, paths));
-                assert.equal(up.status, 0, up.stderr);
-                await this.stepOk(m, steps.installScript(s, m, paths, sha));
-                await this.stepOk(m, steps.filesScript(s, m, paths, "new"), this.bundle(s, m));
-                await this.stepOk(m, steps.startScript(m));
+                await this.upload(s, m);
+                await this.stepOk(m, steps.configureScript(s, m, paths, { sha256: sha, bootstrapState: "new", bundle: this.bundle(s, m) }));
+                await this.stepOk(m, steps.serviceScript(s, m, paths, "bootstrap"));
             }),
         );
         await Promise.all(s.members.map((m) => this.stepOk(m, steps.readyScript(s, m, paths))));
@@ -90,15 +88,22 @@ export class HostDriver {
 
     /** A changed config: files on every member, then the health-gated restart one member at a time. */
     async roll(s: ClusterSettings, leafs: TestPki = this.pki, caBundle: string = this.pki.ca): Promise<void> {
-        for (const m of s.members) await this.stepOk(m, steps.filesScript(s, m, paths, "existing"), this.bundle(s, m, s.members, leafs, caBundle));
-        for (const m of [...s.members].sort((a, b) => a.name.localeCompare(b.name))) await this.stepOk(m, steps.restartScript(s, m, paths));
+        for (const m of s.members) await this.stepOk(m, steps.filesScript(s, m, paths, "existing", this.bundle(s, m, s.members, leafs, caBundle)));
+        for (const m of [...s.members].sort((a, b) => a.name.localeCompare(b.name))) await this.stepOk(m, steps.serviceScript(s, m, paths, "converge"));
     }
 
     /** Put a release on a member (upload + install); used for first installs and upgrades. */
     async install(s: ClusterSettings, m: MemberSettings): Promise<void> {
+        await this.upload(s, m);
+        await this.stepOk(m, steps.installScript(s, m, paths, s.binary.sha256!));
+    }
+
+    /** The release archive to the SSH user's home, where the component's upload puts it. */
+    async upload(s: ClusterSettings, m: MemberSettings): Promise<void> {
+        const dir = await runRemote(this.inv, m.sshUser, m.address, `mkdir -p ${paths.stagingDir}`);
+        assert.equal(dir.status, 0, dir.stderr);
         const up = await copyTo(this.inv, m.sshUser, m.address, releaseArchive(s.version).archive, steps.stagedArchivePath(s, paths));
         assert.equal(up.status, 0, up.stderr);
-        await this.stepOk(m, steps.installScript(s, m, paths, s.binary.sha256!));
     }
 
     /** Upgrade: verified snapshot on the runner, new binaries everywhere, then the health-gated roll. */
@@ -121,21 +126,18 @@ export class HostDriver {
             const old = deployed.find((m) => m.name === r.name && m.address === r.address)!;
             if (!reachable(old.name, old.address)) continue;
             await this.stepOk(old, steps.stopScript(old));
-            await this.stepOk(old, steps.filesDeleteScript(old, memberFilePaths(paths)));
-            await this.stepOk(old, steps.installDeleteScript(old, paths));
-            await this.stepOk(old, steps.prepareDeleteScript(s, old, paths, true));
+            await this.stepOk(old, steps.configureDeleteScript(s, old, paths, memberFilePaths(paths), true));
         }
         for (const a of plan.add) {
             const m = a.member;
             await this.stepOk(runner, day2.memberAddScript(s, runner, m, paths));
-            await this.stepOk(m, steps.prepareScript(s, m, paths));
-            await this.install(s, m);
-            await this.stepOk(m, steps.filesScript(s, m, paths, "existing"), this.bundle(s, m, a.initialMembers));
-            await this.stepOk(m, steps.startScript(m));
+            await this.upload(s, m);
+            await this.stepOk(m, steps.configureScript(s, m, paths, { sha256: s.binary.sha256!, bootstrapState: "existing", bundle: this.bundle(s, m, a.initialMembers) }));
+            await this.stepOk(m, steps.serviceScript(s, m, paths, "bootstrap"));
             await this.stepOk(runner, day2.promoteScript(s, runner, m, paths));
             await this.stepOk(m, steps.readyScript(s, m, paths));
         }
         // Members that stay get the new endpoint list; their restart key is unchanged, so no restart.
-        for (const m of plan.keep) await this.stepOk(m, steps.filesScript(s, m, paths, "existing"), this.bundle(s, m));
+        for (const m of plan.keep) await this.stepOk(m, steps.filesScript(s, m, paths, "existing", this.bundle(s, m)));
     }
 }

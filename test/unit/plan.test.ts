@@ -1,6 +1,9 @@
-import { test } from "node:test";
+import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
-import { checkVersionChange, planMembership, PlanError } from "../../components/plan";
+import { planMembership } from "../../components/plan/membership";
+import { PlanError } from "../../components/plan/planError";
+import { checkVersionChange } from "../../components/plan/version";
+import { ClusterRecord, reviewTransition } from "../../components/plan/transition";
 import { MemberSettings } from "../../components/settings";
 
 const m = (name: string, address = `10.0.0.${name.replace(/\D/g, "")}`): MemberSettings => ({
@@ -60,4 +63,73 @@ test("version changes: patch and next minor ok; skips, downgrades and too-old pa
     assert.throws(() => checkVersionChange("3.5.35", "3.7.1"), /skips a minor version/);
     assert.throws(() => checkVersionChange("3.6.16", "3.5.35"), /downgrade/);
     assert.throws(() => checkVersionChange("3.6.16", "4.0.0"), PlanError);
+});
+
+describe("reviewTransition: what a change to a deployed cluster does, or why it is refused", () => {
+    const base = (over: Partial<ClusterRecord> = {}): ClusterRecord => ({
+        version: "3.6.16",
+        binarySha256: "a".repeat(64),
+        keyAlgorithm: "ECDSA",
+        arch: "amd64",
+        clientPort: 2379,
+        peerPort: 2380,
+        dataDir: "/var/lib/etcd",
+        walDir: "",
+        unit: "[Service]\n",
+        leafCertificates: { validityHours: 100, extraSans: [] },
+        members: ["etcd1", "etcd2", "etcd3"].map((name, i) => ({ name, address: `10.0.0.${11 + i}`, config: `name: ${name}\nlog-level: info\n` })),
+        ...over,
+    });
+    const withConfig = (r: ClusterRecord, f: (c: string) => string) => ({ ...r, members: r.members.map((m) => ({ ...m, config: f(m.config) })) });
+
+    test("first deployment: bootstrap, nothing refused", () => {
+        assert.deepEqual(reviewTransition(undefined, base()), { refusals: [], changes: ["new cluster: etcd1, etcd2, etcd3 bootstrap together (etcd 3.6.16)"] });
+        assert.equal(reviewTransition({}, base()).refusals.length, 0, "an empty record counts as never deployed");
+    });
+
+    test("no change: no plan", () => {
+        assert.deepEqual(reviewTransition(base(), base()), { refusals: [], changes: [] });
+    });
+
+    test("a config value: every member restarts, naming the key, in name order", () => {
+        const r = reviewTransition(base(), withConfig(base(), (c) => c.replace("info", "warn")));
+        assert.deepEqual(r.refusals, []);
+        assert.deepEqual(r.changes.map((c) => c.split(":")[0]), ["etcd1", "etcd2", "etcd3"]);
+        assert.match(r.changes[0], /^etcd1: restart \(config: log-level\)/);
+    });
+
+    test("leaf certificate settings: new certificates, no restart", () => {
+        const r = reviewTransition(base(), base({ leafCertificates: { validityHours: 200, extraSans: ["lb.example.com"] } }));
+        assert.ok(r.changes.every((c) => /new leaf certificates \(no restart/.test(c)), r.changes.join("\n"));
+    });
+
+    test("a patch or minor upgrade: snapshot first, then every member restarts for the binary", () => {
+        const r = reviewTransition(base({ version: "3.5.35" }), base({ version: "3.6.16" }));
+        assert.deepEqual(r.refusals, []);
+        assert.match(r.changes[0], /etcd 3\.5\.35 -> 3\.6\.16 \(minor upgrade\): verified snapshot on etcd1/);
+        assert.match(r.changes[1], /etcd1: restart \(binary 3\.6\.16\)/);
+    });
+
+    test("refused, each naming the key and the fix: CA-replacing key algorithm, ports, dirs, arch, version skips, member-list changes", () => {
+        const cases: [Partial<ClusterRecord>, string, RegExp][] = [
+            [{ keyAlgorithm: "RSA" }, "keyAlgorithm", /keyAlgorithm: changing "ECDSA" -> "RSA" on a deployed cluster would replace the CA .* set keyAlgorithm back to "ECDSA"/],
+            [{ peerPort: 2390 }, "peerPort", /peerPort: changing 2380 -> 2390 .* set peerPort back to 2380/],
+            [{ clientPort: 2479 }, "clientPort", /clientPort: changing 2379 -> 2479/],
+            [{ dataDir: "/data/etcd" }, "dataDir", /dataDir: .*empty data dir/],
+            [{ walDir: "/wal" }, "walDir", /walDir: changing "" -> "\/wal"/],
+            [{ arch: "arm64" }, "arch", /arch: /],
+            [{ version: "3.8.0" }, "version", /3\.6\.16 -> 3\.8\.0 skips a minor version.*set version back to "3\.6\.16"/],
+            [{ version: "3.6.10" }, "version", /downgrade/],
+        ];
+        for (const [over, property, reason] of cases) {
+            const r = reviewTransition(base(), base(over));
+            assert.deepEqual(r.refusals.map((x) => x.property), [property], JSON.stringify(over));
+            assert.match(r.refusals[0].reason, reason);
+            assert.deepEqual(r.changes, [], "a refused change plans nothing");
+        }
+        const grown = base({ members: [...base().members, { name: "etcd4", address: "10.0.0.14", config: "" }, { name: "etcd5", address: "10.0.0.15", config: "" }] });
+        assert.match(reviewTransition(base(), grown).refusals[0].reason, /members: changing the member list of a deployed cluster \(add etcd4 \(10\.0\.0\.14\), then add etcd5 \(10\.0\.0\.15\)\) is not automated yet/);
+        const moved = base({ members: base().members.map((m) => (m.name === "etcd2" ? { ...m, address: "10.0.0.22" } : m)) });
+        assert.match(reviewTransition(base(), moved).refusals[0].reason, /remove etcd2 \(10\.0\.0\.12\), then add etcd2 \(10\.0\.0\.22\)/);
+    });
 });

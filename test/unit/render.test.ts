@@ -7,9 +7,13 @@ import { renderEtcdConfig, initialCluster, PEER_CN } from "../../components/rend
 import { renderUnit } from "../../components/render/unit";
 import { renderEtcdctlProfile } from "../../components/render/profile";
 import { hostPaths } from "../../components/render/paths";
-import { memberFiles, renderFileBundle, restartKey } from "../../components/render/files";
+import { memberFiles, renderFileBundle } from "../../components/render/files";
+import { renderStartInputsTool, startInputsComment } from "../../components/render/startInputs";
 import * as scripts from "../../components/render/scripts";
-import { remoteInvocation, shq } from "../../components/render/shell";
+import { shq, stepInvocation, stepStdin } from "../../components/render/shell";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
 
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE KEY-----\n";
 const settings = (over = {}) =>
@@ -94,36 +98,110 @@ test("shq survives hostile values", () => {
     }
 });
 
-test("every host script is valid bash with strict mode, and sudo wraps without prompting", () => {
+test("every host script is valid bash with strict mode, names host and step; the launcher is valid with and without sudo", () => {
     const s = settings({ walDir: "/wal", purgeDataOnDestroy: true });
     const m = s.members[0];
     const paths = hostPaths(s.dataDir, s.walDir);
+    const bundle = "/etc/etcd/x 0600 etcd:etcd eA==\n";
     const all = {
         prepare: scripts.prepareScript(s, m, paths),
-        prepareDelete: scripts.prepareDeleteScript(s, m, paths),
         install: scripts.installScript(s, m, paths, "c".repeat(64)),
-        installDelete: scripts.installDeleteScript(m, paths),
-        filesNew: scripts.filesScript(s, m, paths, "new"),
-        filesExisting: scripts.filesScript(s, m, paths, "existing"),
-        filesDelete: scripts.filesDeleteScript(m, ["/etc/etcd/x"]),
-        start: scripts.startScript(m),
-        restart: scripts.restartScript(s, m, paths),
+        filesNew: scripts.filesScript(s, m, paths, "new", bundle),
+        filesExisting: scripts.filesScript(s, m, paths, "existing", bundle),
+        configure: scripts.configureScript(s, m, paths, { sha256: "c".repeat(64), bootstrapState: "new", bundle }),
+        configureDelete: scripts.configureDeleteScript(s, m, paths, ["/etc/etcd/x"]),
+        start: scripts.serviceScript(s, m, paths, "bootstrap"),
+        converge: scripts.serviceScript(s, m, paths, "converge"),
         stop: scripts.stopScript(m),
         ready: scripts.readyScript(s, m, paths),
     };
     for (const [name, body] of Object.entries(all)) {
         assert.ok(body.startsWith("set -euo pipefail\n"), `${name} lacks strict mode`);
         assert.match(body, /\[etcd1\] step /, `${name} does not name host and step`);
-        for (const cmd of [remoteInvocation(body, false), remoteInvocation(body, true)]) {
-            const r = spawnSync("bash", ["-n", "-c", cmd]);
-            assert.equal(r.status, 0, `${name}: ${r.stderr}`);
-        }
         const inner = spawnSync("bash", ["-n"], { input: body });
         assert.equal(inner.status, 0, `${name}: ${inner.stderr}`);
     }
-    assert.match(remoteInvocation("true", true), /^sudo -n \/bin\/bash -c /);
-    assert.match(all.prepareDelete, /rm -rf '\/var\/lib\/etcd'/);
-    assert.doesNotMatch(scripts.prepareDeleteScript(settings(), m, hostPaths("/var/lib/etcd")), /rm -rf '\/var\/lib\/etcd'/);
+    for (const sudo of [false, true]) {
+        const cmd = stepInvocation("etcd1/configure", "update", sudo);
+        assert.equal(spawnSync("bash", ["-n", "-c", cmd]).status, 0);
+        assert.ok(cmd.length < 300, "the command text stays short: the script travels on stdin");
+    }
+    assert.match(stepInvocation("etcd1/service", "create", true), /^sudo -n \/bin\/bash -c .* etcd-pulumi:etcd1\/service create$/);
+    assert.match(all.configureDelete, /rm -rf '\/var\/lib\/etcd'/);
+    assert.doesNotMatch(scripts.configureDeleteScript(settings(), m, hostPaths("/var/lib/etcd"), []), /rm -rf '\/var\/lib\/etcd'/);
+});
+
+test("the launcher runs exactly the requested action from stdin, with stdin closed, and passes its exit code", () => {
+    const stdin = stepStdin({ create: "echo created; read -r x && echo \"stole: $x\"; exit 0", update: "echo updating; exit 7", delete: "echo deleted" });
+    const run = (action: string) => spawnSync("bash", ["-c", stepInvocation("etcd1/service", action, false)], { input: stdin });
+    const c = run("create");
+    assert.equal(c.status, 0);
+    assert.equal(c.stdout.toString(), "created\n", "the script must not read the rest of stdin");
+    assert.equal(run("update").status, 7);
+    assert.equal(run("delete").stdout.toString(), "deleted\n");
+    const none = run("refresh");
+    assert.notEqual(none.status, 0);
+    assert.match(none.stderr.toString(), /no refresh script on stdin for etcd-pulumi:etcd1\/service/);
+});
+
+test("start inputs: the host tool sees config, unit, CA and binary changes, and ignores bootstrap-only keys and leaf certificates", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "start-inputs-"));
+    const p = { ...hostPaths("/var/lib/etcd"), configFile: `${dir}/etcd.conf.yml`, unitFile: `${dir}/etcd.service`, caCert: `${dir}/ca.crt`, serverCert: `${dir}/server.crt`, binDir: dir, startedWith: `${dir}/run/started-with` };
+    const tool = `${dir}/start-inputs`;
+    fs.writeFileSync(tool, renderStartInputsTool(p), { mode: 0o755 });
+    fs.writeFileSync(p.configFile, "log-level: info\ninitial-cluster: a=https://1.2.3.4:2380\ninitial-cluster-state: new\n");
+    fs.writeFileSync(p.unitFile, "[Service]\n");
+    fs.writeFileSync(p.caCert, "CA1");
+    fs.writeFileSync(p.serverCert, "LEAF1");
+    fs.writeFileSync(`${dir}/etcd-3.6.16`, "binary-a");
+    fs.writeFileSync(`${dir}/etcd-3.6.17`, "binary-b");
+    fs.symlinkSync(`${dir}/etcd-3.6.16`, `${dir}/etcd`);
+    const changed = () => execFileSync(tool, ["changed"]).toString().trim();
+    assert.equal(changed(), "config,unit,ca,binary", "nothing recorded: everything counts as changed");
+    execFileSync(tool, ["record"]);
+    assert.equal(changed(), "");
+    fs.writeFileSync(p.configFile, "log-level: info\ninitial-cluster: a=https://1.2.3.4:2380,b=https://1.2.3.5:2380\ninitial-cluster-state: existing\n");
+    fs.writeFileSync(p.serverCert, "LEAF2");
+    assert.equal(changed(), "", "initial-cluster* and leaf certificates need no restart");
+    fs.writeFileSync(p.configFile, "log-level: warn\n");
+    fs.writeFileSync(p.caCert, "CA2");
+    assert.equal(changed(), "ca,config");
+    fs.writeFileSync(p.unitFile, "[Service]\nX=1\n");
+    fs.rmSync(`${dir}/etcd`);
+    fs.symlinkSync(`${dir}/etcd-3.6.17`, `${dir}/etcd`);
+    assert.equal(changed(), "binary,ca,config,unit");
+    execFileSync(tool, ["record"]);
+    assert.equal(changed(), "");
+});
+
+test("the service step's text changes with etcd's start inputs only (so it runs again then), not with bootstrap-only keys", () => {
+    const s = settings();
+    const paths = hostPaths(s.dataDir);
+    const grown = settings({ members: [...s.members, { name: "etcd4", address: "10.0.0.14" }, { name: "etcd5", address: "10.0.0.15" }].map((m) => ({ name: m.name, address: m.address })) });
+    const key = (st: typeof s, token: string, ca = "ca", sha = "b".repeat(64)) =>
+        startInputsComment({ config: renderEtcdConfig({ settings: st, member: st.members[0], initialMembers: st.members, clusterToken: token, paths }), unit: "u", caCert: ca, binarySha256: sha });
+    assert.equal(key(grown, "t"), key(s, "t"));
+    assert.equal(key(s, "other-token"), key(s, "t"), "the token is bootstrap-only too");
+    assert.notEqual(key(settings({ logLevel: "warn" }), "t"), key(s, "t"));
+    assert.notEqual(key(s, "t", "other-ca"), key(s, "t"));
+    assert.notEqual(key(s, "t", "ca", "c".repeat(64)), key(s, "t"));
+});
+
+test("the files step writes atomically, leaves unchanged files alone and keeps an existing directory's mode", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "files-step-"));
+    fs.mkdirSync(`${dir}/pki`, { mode: 0o750 });
+    fs.chmodSync(`${dir}/pki`, 0o750);
+    const s = settings();
+    const files = [{ path: `${dir}/pki/a.key`, mode: "0600", owner: "root:root", content: "secret" }, { path: `${dir}/new/b.txt`, mode: "0644", owner: "root:root", content: "b" }];
+    // No systemd on the test runner: daemon-reload is what the step does on a host when something changed.
+    const body = scripts.filesScript(s, s.members[0], hostPaths(s.dataDir), "existing", renderFileBundle(files)).replace("systemctl daemon-reload", ":");
+    const first = spawnSync("bash", ["-c", body]);
+    assert.equal(first.status, 0, first.stderr.toString());
+    assert.match(first.stdout.toString(), /2 file\(s\) changed/);
+    assert.equal(fs.readFileSync(`${dir}/pki/a.key`, "utf8"), "secret");
+    assert.equal(fs.statSync(`${dir}/pki/a.key`).mode & 0o777, 0o600);
+    assert.equal(fs.statSync(`${dir}/pki`).mode & 0o777, 0o750, "the files step must not loosen the PKI directory");
+    assert.match(spawnSync("bash", ["-c", body]).stdout.toString(), /0 file\(s\) changed/);
 });
 
 test("a failing host script names the host and the step", () => {
@@ -144,24 +222,6 @@ test("file bundle round-trips through base64 lines and keeps modes", () => {
     assert.deepEqual(byPath.get(paths.serverKey), { mode: "0600", owner: "etcd:etcd", content: "SK\nline2" });
     assert.equal(byPath.get(paths.caCert)!.mode, "0644");
     for (const f of files.filter((x) => x.path.endsWith(".key"))) assert.equal(f.mode, "0600");
-});
-
-test("restart key: config, unit, CA and binary need a restart; leaf certs do not (they are not inputs)", () => {
-    const k = { config: "c", unit: "u", caCert: "ca", binarySha256: "b" };
-    const base = restartKey(k);
-    assert.equal(restartKey({ ...k }), base);
-    for (const field of Object.keys(k) as (keyof typeof k)[]) assert.notEqual(restartKey({ ...k, [field]: "changed" }), base, field);
-});
-
-test("adding a member changes initial-cluster everywhere but no member's restart key", () => {
-    const s = settings();
-    const paths = hostPaths(s.dataDir);
-    const grown = settings({ members: [...s.members, { name: "etcd4", address: "10.0.0.14" }, { name: "etcd5", address: "10.0.0.15" }].map((m) => ({ name: m.name, address: m.address })) });
-    const key = (st: typeof s, token: string) =>
-        restartKey({ config: renderEtcdConfig({ settings: st, member: st.members[0], initialMembers: st.members, clusterToken: token, paths }), unit: "u", caCert: "ca", binarySha256: "b" });
-    assert.equal(key(grown, "t"), key(s, "t"));
-    assert.equal(key(s, "other-token"), key(s, "t"), "the token is bootstrap-only too");
-    assert.notEqual(key(settings({ logLevel: "warn" }), "t"), key(s, "t"));
 });
 
 test("day-2 scripts are valid bash, name host and step, and are idempotent by design", async () => {

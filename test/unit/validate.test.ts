@@ -120,12 +120,27 @@ test("didYouMean ignores unrelated words", () => {
 });
 
 test("stack config: every non-ssh key lands on the EtcdClusterArgs field of the same name", async () => {
-    const { STACK_CONFIG_KEYS } = await import("../../components/stackConfig");
+    const { STACK_CONFIG_KEYS, readStackConfig } = await import("../../components/stackConfig");
     const sample: Record<string, string> = { string: "x", integer: "7", boolean: "true", json: "{}" };
     const values: Record<string, string> = { members, sshPrivateKeyPath: "/k" };
     const keys = Object.entries(STACK_CONFIG_KEYS).filter(([k, kind]) => !k.startsWith("ssh") && k !== "members" && kind !== "secret");
     for (const [k, kind] of keys) values[k] = kind === "json" && k === "extraSans" ? "[]" : sample[kind];
-    const args = stack(values) as unknown as Record<string, unknown>;
+    const read = readStackConfig({ namespace: "etcd-pulumi", values: Object.fromEntries(Object.entries(values).map(([k, v]) => [`etcd-pulumi:${k}`, v])), readFile: () => KEY });
+    assert.deepEqual(read.problems, []);
+    const args = read.args as unknown as Record<string, unknown>;
     for (const [k] of keys) assert.notEqual(args[k], undefined, k);
     assert.ok(!("sshPrivateKeyPath" in args) && !("sshUser" in args), "ssh keys go under args.ssh");
+});
+
+test("stack config: unknown keys, unreadable values and invalid values are reported together, each once", () => {
+    let problems: string[] = [];
+    try {
+        stack({ members: JSON.stringify([{ name: "Bad_Name", address: "10.0.0.1" }]), heartbeatIntreval: "100", clientPort: "23x", electionTimeout: "100", logLevel: "loud" });
+    } catch (e) {
+        problems = (e as { problems: string[] }).problems;
+    }
+    const expected = [/heartbeatIntreval: unknown config key/, /clientPort: "23x" is not an integer/, /^sshPrivateKey: missing SSH credentials/, /members\[0\]\.name: "Bad_Name" is not a valid member name/, /electionTimeout: 100 ms is less than 5x/, /logLevel: "loud"/];
+    for (const re of expected) assert.equal(problems.filter((p) => re.test(p)).length, 1, `${re} in:\n${problems.join("\n")}`);
+    assert.equal(problems.filter((p) => /ssh/i.test(p)).length, 1, "missing SSH credentials reported once");
+    assert.equal(problems.length, expected.length, problems.join("\n"));
 });

@@ -3,30 +3,25 @@
  * for, the ordered, quorum-safe list of steps, or an error that names what is unsafe and how to proceed.
  * Removals come before additions (a replaced member is removed first), one member at a time.
  */
-import { MemberSettings } from "./settings";
+import { MemberSettings } from "../settings";
+import { PlanError } from "./planError";
 
 export interface DeployedMember {
     name: string;
     address: string;
 }
 
-export interface MembershipPlan {
+export interface MembershipPlan<M extends DeployedMember = MemberSettings> {
     /** True when no cluster exists yet: every member bootstraps together with state `new`. */
     bootstrap: boolean;
     /** Members to remove, in order. Replaced members appear here and in `add`. */
     remove: DeployedMember[];
     /** Members to add, in order, each with the exact initial-cluster it must start with. */
-    add: { member: MemberSettings; initialMembers: MemberSettings[] }[];
+    add: { member: M; initialMembers: M[] }[];
     /** Members that stay, untouched by membership changes. */
-    keep: MemberSettings[];
+    keep: M[];
 }
 
-export class PlanError extends Error {
-    constructor(message: string) {
-        super(message);
-        this.name = "PlanError";
-    }
-}
 
 export const quorum = (n: number) => Math.floor(n / 2) + 1;
 
@@ -40,7 +35,7 @@ export interface PlanOptions {
  * A member whose name stays but whose address changes is a replacement: removed, then added fresh
  * (its old data dir is never reused).
  */
-export function planMembership(deployed: DeployedMember[] | undefined, desired: MemberSettings[], opts: PlanOptions = {}): MembershipPlan {
+export function planMembership<M extends DeployedMember = MemberSettings>(deployed: DeployedMember[] | undefined, desired: M[], opts: PlanOptions = {}): MembershipPlan<M> {
     if (deployed === undefined || deployed.length === 0) return { bootstrap: true, remove: [], add: [], keep: desired };
     const desiredByName = new Map(desired.map((m) => [m.name, m]));
     const deployedByName = new Map(deployed.map((m) => [m.name, m]));
@@ -67,7 +62,7 @@ export function planMembership(deployed: DeployedMember[] | undefined, desired: 
                 `at least ${quorum(deployed.length)} must stay to keep quorum. Change fewer members per pulumi up`,
         );
     }
-    const add: MembershipPlan["add"] = [];
+    const add: MembershipPlan<M>["add"] = [];
     const members = [...keep];
     for (const m of joining) {
         members.push(m);
@@ -76,36 +71,3 @@ export function planMembership(deployed: DeployedMember[] | undefined, desired: 
     return { bootstrap: false, remove, add, keep };
 }
 
-export interface Version {
-    major: number;
-    minor: number;
-    patch: number;
-}
-
-export function parseVersion(v: string): Version {
-    const m = /^(\d+)\.(\d+)\.(\d+)$/.exec(v);
-    if (!m) throw new PlanError(`version: ${JSON.stringify(v)} is not MAJOR.MINOR.PATCH`);
-    return { major: Number(m[1]), minor: Number(m[2]), patch: Number(m[3]) };
-}
-
-/** Oldest patch of each minor line that may be upgraded to the next minor. */
-export const MIN_PATCH_FOR_NEXT_MINOR: Record<string, number> = { "3.5": 32 };
-
-/** Refuse an etcd version change that etcd does not support as a rolling upgrade. */
-export function checkVersionChange(from: string, to: string): "same" | "patch" | "minor" {
-    const a = parseVersion(from);
-    const b = parseVersion(to);
-    if (a.major !== b.major) throw new PlanError(`version: ${from} -> ${to} changes the major version; etcd supports no such rolling upgrade`);
-    if (b.minor < a.minor || (b.minor === a.minor && b.patch < a.patch)) {
-        throw new PlanError(`version: ${from} -> ${to} is a downgrade; rolling downgrades are not supported here (restore a snapshot instead)`);
-    }
-    if (b.minor === a.minor) return b.patch === a.patch ? "same" : "patch";
-    if (b.minor > a.minor + 1) {
-        throw new PlanError(`version: ${from} -> ${to} skips a minor version; upgrade one minor at a time (first to the latest ${a.major}.${a.minor + 1}.x)`);
-    }
-    const min = MIN_PATCH_FOR_NEXT_MINOR[`${a.major}.${a.minor}`];
-    if (min !== undefined && a.patch < min) {
-        throw new PlanError(`version: ${from} -> ${to} needs ${a.major}.${a.minor}.${min} or newer first; upgrade to the latest ${a.major}.${a.minor}.x, then to ${to}`);
-    }
-    return "minor";
-}

@@ -1,0 +1,146 @@
+/**
+ * What a `pulumi up` would do to a deployed cluster, and what it must refuse: pure, from the record the
+ * component keeps in its own state (what the cluster was last deployed with) and the record the current
+ * config asks for. Runs inside the engine's check of the record resource, before any other resource of
+ * the cluster is registered, so a refusal fails the preview before anything is touched.
+ */
+import { parse } from "yaml";
+import { planMembership } from "./membership";
+import { PlanError } from "./planError";
+import { checkVersionChange } from "./version";
+
+/** One member as recorded: identity plus what its etcd reads at start (config without bootstrap-only keys). */
+export interface RecordedMember {
+    name: string;
+    address: string;
+    /** The member's etcd config without the `initial-cluster*` keys. */
+    config: string;
+}
+
+/** Everything about a deployed cluster that decides what a change may do. Plain JSON, no secrets. */
+export interface ClusterRecord {
+    version: string;
+    /** SHA-256 of the release archive: the same version from another archive restarts every member too. */
+    binarySha256: string;
+    keyAlgorithm: string;
+    arch: string;
+    clientPort: number;
+    peerPort: number;
+    dataDir: string;
+    walDir: string;
+    /** The systemd unit every member runs. */
+    unit: string;
+    /** What the leaf certificates are issued with: a change re-issues them (no restart). */
+    leafCertificates: { validityHours: number; extraSans: string[] };
+    members: RecordedMember[];
+}
+
+export interface Refusal {
+    /** The config key at fault. */
+    property: string;
+    reason: string;
+}
+
+export interface TransitionReview {
+    refusals: Refusal[];
+    /** The plan in words, one line each, in the order it happens. Empty when nothing changes. */
+    changes: string[];
+}
+
+/** Settings that cannot change under a running cluster, and why (each refusal names the fix). */
+const FIXED: { key: keyof ClusterRecord; property: string; why: string }[] = [
+    {
+        key: "keyAlgorithm",
+        property: "keyAlgorithm",
+        why: "would replace the CA and every member's keys at once; members that get new-CA certificates can no longer talk to the others (etcd reads its trusted CA only at start), so the cluster would lose quorum",
+    },
+    { key: "peerPort", property: "peerPort", why: "changes the peer URLs stored in the cluster's membership, which a restart does not update; members would stop reaching each other one by one" },
+    { key: "clientPort", property: "clientPort", why: "moves every member's client listener while the rolling restart's health checks still use the old one, and breaks every client's endpoint list" },
+    { key: "dataDir", property: "dataDir", why: "would start every member on an empty data dir; moving data is an offline operation" },
+    { key: "walDir", property: "walDir", why: "would start every member without its write-ahead log; moving the WAL is an offline operation" },
+    { key: "arch", property: "arch", why: "the hosts' CPU architecture does not change; the new binaries would not run" },
+];
+
+function isRecord(v: unknown): v is ClusterRecord {
+    const r = v as ClusterRecord | undefined;
+    return typeof r === "object" && r !== null && typeof r.version === "string" && Array.isArray(r.members) && r.members.length > 0;
+}
+
+/** Top-level config keys whose values differ (deep), sorted. */
+export function changedConfigKeys(before: string, after: string): string[] {
+    const a = (parse(before) ?? {}) as Record<string, unknown>;
+    const b = (parse(after) ?? {}) as Record<string, unknown>;
+    return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => JSON.stringify(a[k]) !== JSON.stringify(b[k])).sort();
+}
+
+const names = (ms: { name: string }[]) => ms.map((m) => m.name).join(", ");
+
+/**
+ * Review the change from `previous` (undefined: never deployed) to `next`. Restarts happen one member at
+ * a time in name order (the order the component chains them).
+ */
+export function reviewTransition(previous: unknown, next: ClusterRecord): TransitionReview {
+    const sorted = [...next.members].sort((a, b) => a.name.localeCompare(b.name));
+    if (!isRecord(previous)) {
+        return { refusals: [], changes: [`new cluster: ${names(sorted)} bootstrap together (etcd ${next.version})`] };
+    }
+    const refusals: Refusal[] = [];
+    const was = (key: keyof ClusterRecord) => JSON.stringify(previous[key] ?? "");
+    for (const f of FIXED) {
+        if (was(f.key) !== JSON.stringify(next[f.key] ?? "")) {
+            refusals.push({
+                property: f.property,
+                reason:
+                    `${f.property}: changing ${was(f.key)} -> ${JSON.stringify(next[f.key] ?? "")} on a deployed cluster ${f.why}. ` +
+                    `Nothing was changed; set ${f.property} back to ${was(f.key)}`,
+            });
+        }
+    }
+    let versionChange: "same" | "patch" | "minor" = "same";
+    try {
+        versionChange = checkVersionChange(previous.version, next.version);
+    } catch (e) {
+        if (!(e instanceof PlanError)) throw e;
+        refusals.push({
+            property: "version",
+            reason:
+                `${e.message}. Nothing was changed; set version back to "${previous.version}" or to a version etcd can roll to ` +
+                `(if the last pulumi up stopped part-way through an upgrade to ${previous.version}, run it again with that version to finish it)`,
+        });
+    }
+    try {
+        const plan = planMembership(previous.members, sorted);
+        if (plan.remove.length > 0 || plan.add.length > 0) {
+            const steps = [...plan.remove.map((r) => `remove ${r.name} (${r.address})`), ...plan.add.map((a) => `add ${a.member.name} (${a.member.address})`)];
+            refusals.push({
+                property: "members",
+                reason:
+                    `members: changing the member list of a deployed cluster (${steps.join(", then ")}) is not automated yet; ` +
+                    `pulumi up would not do it safely, so nothing was changed. Restore the deployed list (${names(previous.members)})`,
+            });
+        }
+    } catch (e) {
+        if (!(e instanceof PlanError)) throw e;
+        refusals.push({ property: "members", reason: `${e.message}. Nothing was changed` });
+    }
+    if (refusals.length > 0) return { refusals, changes: [] };
+
+    const changes: string[] = [];
+    const binaryChanged = versionChange === "same" && previous.binarySha256 !== next.binarySha256;
+    if (versionChange !== "same") {
+        changes.push(`etcd ${previous.version} -> ${next.version} (${versionChange} upgrade): verified snapshot on ${sorted[0].name}, new binaries on every member, then the restarts below`);
+    }
+    const leafChanged = JSON.stringify(previous.leafCertificates) !== JSON.stringify(next.leafCertificates);
+    const before = new Map(previous.members.map((m) => [m.name, m]));
+    for (const m of sorted) {
+        const why: string[] = [];
+        const changedKeys = changedConfigKeys(before.get(m.name)?.config ?? "", m.config);
+        if (changedKeys.length > 0) why.push(`config: ${changedKeys.join(", ")}`);
+        if (previous.unit !== next.unit) why.push("systemd unit");
+        if (versionChange !== "same") why.push(`binary ${next.version}`);
+        if (binaryChanged) why.push(`binary: another etcd ${next.version} archive`);
+        if (why.length > 0) changes.push(`${m.name}: restart (${why.join("; ")}), only while the cluster is healthy, then wait until healthy and caught up`);
+        if (leafChanged) changes.push(`${m.name}: new leaf certificates (no restart: etcd re-reads them on each connection)`);
+    }
+    return { refusals, changes };
+}
