@@ -7,6 +7,6 @@ cd "$ETCD_PULUMI_ROOT"
 bash scripts/setup.sh --allow-missing-pulumi
 tsc -p tsconfig.json
 if [ -f "$PULUMI_UNAVAILABLE_FILE" ]; then
-  echo "[bench] the Pulumi toolchain is not installed here: engine-level figures (pulumi up/preview wall time, program memory) cannot be measured; see $PULUMI_UNAVAILABLE_FILE" >&2
+  echo "[bench] the Pulumi toolchain is not installed here: only the baseline can be measured; see $PULUMI_UNAVAILABLE_FILE" >&2
 fi
-node dist/bench/hosts-bench.js
+node dist/bench/deploy-bench.js

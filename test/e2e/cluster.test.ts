@@ -10,11 +10,13 @@ import * as path from "node:path";
 import { etcdStartStamp, hosts, hostsUp, Inventory, onHostOk } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
 import { opensslPki } from "../support/opensslPki";
-import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
+import { cleanup, recorder, setConfig, stateFiles, TestProject, testProject } from "../support/project";
 import { pulumiSuite } from "../support/toolchain";
-import { assertDestroyed, assertKillRecovery, assertMetricsLoopbackOnly, assertNoPlainHttp, assertOneHealthyCluster, assertPermissions } from "../support/checks";
+import { assertDestroyed, assertKillRecovery, assertMetricsLoopbackOnly, assertNoLostWrites, assertNoPlainHttp, assertOneHealthyCluster, assertPermissions } from "../support/checks";
+import { Writer } from "../support/writer";
 
 const VERSION = "3.6.16";
+const PREVIOUS = "3.5.35";
 const NAMES = ["etcd1", "etcd2", "etcd3"];
 
 let inv: Inventory;
@@ -110,33 +112,113 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
         }
     });
 
-    test("the exported state holds no private key in plaintext", async () => {
-        const state = JSON.stringify(await p.stack.exportStack());
+    test("the state the backend stores on disk holds no private key or SSH key in plaintext", async () => {
+        const files = stateFiles(p);
+        assert.ok(files.length > 0, "no stack state file found under .state");
+        const state = files.map((f) => fs.readFileSync(f, "utf8")).join("\n");
         assert.doesNotMatch(state, /-----BEGIN (EC |RSA |OPENSSH )?PRIVATE KEY-----/);
         const sshKey = fs.readFileSync(inv.sshKeyPath, "utf8").split("\n")[1];
         assert.ok(!state.includes(sshKey), "SSH key in state");
-        assert.match(state, /ciphertext/);
+        const ciphertexts = (state.match(/"ciphertext"/g) ?? []).length;
+        console.log(`state on disk: ${ciphertexts} ciphertexts, 0 plaintext private keys`);
+        assert.ok(ciphertexts > 10, `only ${ciphertexts} ciphertexts`);
     });
 
-    test("a second preview shows no changes and a second up restarts nothing", async () => {
+    test("a second preview shows no changes (no read step) and a second up restarts nothing", async () => {
         const before = NAMES.map(startStamp);
-        await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview") });
+        const pv = await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview") });
+        assert.deepEqual(opCounts(pv.changeSummary), {});
         const t0 = Date.now();
         const up = await p.stack.up({ onOutput: recorder(p, "up2") });
         console.log(`no-op up: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         assert.deepEqual(opCounts(up.summary.resourceChanges), {});
         assert.deepEqual(NAMES.map(startStamp), before, "etcd was restarted");
+        for (const name of NAMES) assertPermissions(inv, name);
     });
 
-    test("unsafe day-2 changes are refused at preview, naming the change", async () => {
+    test("SSH and timeout settings re-run steps at most and restart nothing", async () => {
+        const before = NAMES.map(startStamp);
+        await setConfig(p, "sshPerDialTimeout", 6);
+        await setConfig(p, "healthTimeoutSeconds", 61);
+        const mark = p.output.length;
+        const up = await p.stack.up({ onOutput: recorder(p, "up-ssh") });
+        assert.equal(up.summary.result, "succeeded");
+        assert.deepEqual(NAMES.map(startStamp), before, "a setting etcd does not read restarted etcd");
+        assert.doesNotMatch(p.output.slice(mark).join(""), /: restart \(/, "the plan must not announce a restart");
+        await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview-ssh") });
+    });
+
+    test("a config value: the preview names who restarts and why; up restarts each member once, one at a time, under load, losing no write", async () => {
+        await setConfig(p, "logLevel", "warn");
+        const mark = p.output.length;
+        await p.stack.preview({ onOutput: recorder(p, "preview-loglevel") });
+        const previewText = p.output.slice(mark).join("");
+        for (const name of NAMES) assert.match(previewText, new RegExp(`${name}: restart \\(config: log-level\\)`));
+        const before = NAMES.map(startStamp);
+        const writer = new Writer(bin, endpoints, admin, "/e2e/roll");
+        writer.start();
+        await new Promise((r) => setTimeout(r, 1000));
+        const t0 = Date.now();
+        const up = await p.stack.up({ onOutput: recorder(p, "up-loglevel") });
+        const took = (Date.now() - t0) / 1000;
+        await new Promise((r) => setTimeout(r, 1000));
+        const report = await writer.finish();
+        console.log(`rolling restart of 3 members through pulumi up: ${took.toFixed(1)} s`);
+        assert.equal(up.summary.result, "succeeded");
+        NAMES.map(startStamp).forEach((stamp, i) => assert.notEqual(stamp, before[i], `${NAMES[i]} was not restarted`));
+        assertNoLostWrites(report, "rolling restart (pulumi up)", 5000, 10);
+        for (const name of NAMES) assert.match(onHostOk(inv, name, "grep '^log-level' /etc/etcd/etcd.conf.yml"), /warn/);
+        await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview-loglevel-after") });
+    });
+
+    test("unsafe changes are refused at preview and at up, naming the key and the fix, and nothing is touched", async () => {
         const original = memberConfig(inv);
+        const stamps = NAMES.map(startStamp);
+        const caOnHost = () => NAMES.map((n) => onHostOk(inv, n, "sha256sum /etc/etcd/pki/ca.crt /etc/etcd/pki/peer.crt"));
+        const certs = caOnHost();
+        const refused = async (label: string, message: RegExp) => {
+            await assert.rejects(p.stack.preview({ onOutput: recorder(p, `preview-${label}`) }), message);
+            await assert.rejects(p.stack.up({ onOutput: recorder(p, `up-${label}`) }), message);
+        };
+        await setConfig(p, "keyAlgorithm", "RSA");
+        await refused("rsa", /keyAlgorithm: changing "ECDSA" -> "RSA" on a deployed cluster would replace the CA and every member's keys at once.*set keyAlgorithm back to "ECDSA"/);
+        await p.stack.removeConfig("etcd-pulumi:keyAlgorithm");
         await setConfig(p, "members", [...original, { name: "etcd4", address: "172.30.213.14" }, { name: "etcd5", address: "172.30.213.15" }]);
-        await assert.rejects(p.stack.preview({ onOutput: recorder(p, "preview-add") }), /changing the member list of a deployed cluster \(add etcd4 .*then add etcd5.*\) is not automated yet/);
+        await refused("add", /changing the member list of a deployed cluster \(add etcd4 .*then add etcd5.*\) is not automated yet/);
         await setConfig(p, "members", original);
-        await setConfig(p, "version", "3.7.1");
-        await assert.rejects(p.stack.preview({ onOutput: recorder(p, "preview-skip") }), /3\.6\.16 -> 3\.7\.1 skips a minor version/);
+        const previous = releaseArchive(PREVIOUS);
+        await setConfig(p, "version", PREVIOUS);
+        await setConfig(p, "binary", { path: previous.archive, sha256sums: previous.sums });
+        await refused("downgrade", /version: 3\.6\.16 -> 3\.5\.35 is a downgrade/);
         await p.stack.removeConfig("etcd-pulumi:version");
+        await setConfig(p, "binary", { path: releaseArchive(VERSION).archive, sha256sums: releaseArchive(VERSION).sums });
+        await setConfig(p, "peerPort", 2390);
+        await refused("peerport", /peerPort: changing 2380 -> 2390/);
+        await p.stack.removeConfig("etcd-pulumi:peerPort");
+        assert.deepEqual(NAMES.map(startStamp), stamps, "a refused change restarted etcd");
+        assert.deepEqual(caOnHost(), certs, "a refused change wrote certificates");
+        assertOneHealthyCluster(bin, endpoints, admin, memberConfig(inv));
         await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview-restored") });
+    });
+
+    test("bad config fails like a Pulumi user error: every problem once, naming the key, no stack trace", async () => {
+        await setConfig(p, "electionTimeout", 100);
+        await setConfig(p, "heartbeatIntreval", 50);
+        const mark = p.output.length;
+        let message = "";
+        try {
+            await p.stack.preview({ onOutput: recorder(p, "preview-invalid") });
+        } catch (e) {
+            message = String((e as Error).message);
+        }
+        const printed = p.output.slice(mark).join("");
+        assert.match(printed, /electionTimeout: 100 ms is less than 5x heartbeatInterval/);
+        assert.match(printed, /heartbeatIntreval: unknown config key; did you mean "heartbeatInterval"/);
+        assert.equal((printed.match(/electionTimeout: 100 ms/g) ?? []).length, 1, `the list must be printed once:\n${printed}`);
+        assert.doesNotMatch(printed, /unhandled exception|\n\s+at .*\.(js|ts):\d+/, `no stack trace:\n${printed}`);
+        assert.notEqual(message, "");
+        await p.stack.removeConfig("etcd-pulumi:electionTimeout");
+        await p.stack.removeConfig("etcd-pulumi:heartbeatIntreval");
     });
 
     test("a member killed with SIGKILL is restarted by systemd and rejoins", async () => {
@@ -145,8 +227,11 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
     });
 
     test("an unreachable host fails the up quickly, naming it; after heal the re-run converges", async () => {
+        // Whatever earlier tests left, this is a real config change (so it works on its own too).
+        const level = onHostOk(inv, "etcd1", "grep '^log-level' /etc/etcd/etcd.conf.yml").includes("error") ? "warn" : "error";
         hosts("isolate", "etcd3");
-        await setConfig(p, "logLevel", "warn");
+        await setConfig(p, "logLevel", level);
+        const mark = p.output.length;
         const t0 = Date.now();
         let failure = "";
         try {
@@ -158,13 +243,18 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
         console.log(`up with etcd3 unreachable failed after ${took.toFixed(1)} s`);
         assert.notEqual(failure, "", "up must fail while etcd3 is unreachable");
         assert.match(failure, /etcd3/);
+        // The failure reads like an operator's error: the host and step, the cause, no script text.
+        const printed = p.output.slice(mark).join("");
+        assert.doesNotMatch(printed, /set -euo pipefail|etcdctl_tls\(\)/, "the error quotes the script");
+        const refusal = printed.split("\n").filter((l) => /etcd1\/service|\[etcd1\] step restart/.test(l));
+        assert.ok(refusal.some((l) => /cluster not healthy before restarting etcd1/.test(l)), `etcd1 must refuse to restart:\n${printed}`);
         assert.ok(took < 240, `took ${took} s`);
         // The two reachable members still serve.
         assert.equal(etcdctl(bin, "https://172.30.213.11:2379,https://172.30.213.12:2379", admin, ["get", "/e2e/hello", "--print-value-only"]).stdout.trim(), "world");
         hosts("heal", "etcd3");
         const up = await p.stack.up({ onOutput: recorder(p, "up-healed") });
         assert.equal(up.summary.result, "succeeded");
-        for (const name of NAMES) assert.match(onHostOk(inv, name, "grep '^log-level' /etc/etcd/etcd.conf.yml"), /warn/);
+        for (const name of NAMES) assert.match(onHostOk(inv, name, "grep '^log-level' /etc/etcd/etcd.conf.yml"), new RegExp(level));
         const r = etcdctl(bin, endpoints, admin, ["endpoint", "health", "-w", "json"]);
         assert.equal(r.status, 0, r.stderr);
         await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview-healed") });

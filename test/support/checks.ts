@@ -36,12 +36,20 @@ export async function assertMetricsLoopbackOnly(inv: Inventory, name: string, ad
     assert.match(onHostOk(inv, name, `exec 3<>/dev/tcp/127.0.0.1/${port}; printf 'GET /health HTTP/1.0\\r\\n\\r\\n' >&3; cat <&3`), /"health":"true"/);
 }
 
-/** Keys 0600 etcd, certs 0644 etcd, data dir 0700 etcd. */
+/** Keys 0600 etcd, certs 0644 etcd; data dir 0700 etcd, PKI dir 0750 root:etcd, config dir and helpers 0755 root. */
 export function assertPermissions(inv: Inventory, name: string): void {
-    for (const line of onHostOk(inv, name, "stat -c '%n %a %U:%G' /etc/etcd/pki/*.key /etc/etcd/pki/*.crt /var/lib/etcd").trim().split("\n")) {
+    const want = (file: string): string[] => {
+        if (file.endsWith(".key")) return ["600", "etcd:etcd"];
+        if (file.endsWith(".crt")) return ["644", "etcd:etcd"];
+        if (file === "/var/lib/etcd") return ["700", "etcd:etcd"];
+        if (file === "/etc/etcd/pki") return ["750", "root:etcd"];
+        if (file === "/etc/etcd/etcd.conf.yml") return ["640", "root:etcd"];
+        return ["755", "root:root"]; // /etc/etcd, /usr/local/lib/etcd-pulumi and its start-inputs tool
+    };
+    const files = "/etc/etcd/pki/*.key /etc/etcd/pki/*.crt /var/lib/etcd /etc/etcd/pki /etc/etcd /etc/etcd/etcd.conf.yml /usr/local/lib/etcd-pulumi /usr/local/lib/etcd-pulumi/start-inputs";
+    for (const line of onHostOk(inv, name, `stat -c '%n %a %U:%G' ${files}`).trim().split("\n")) {
         const [file, mode, owner] = line.split(" ");
-        const want = file.endsWith(".key") ? ["600", "etcd:etcd"] : file.endsWith(".crt") ? ["644", "etcd:etcd"] : ["700", "etcd:etcd"];
-        assert.deepEqual([mode, owner], want, `${name}: ${line}`);
+        assert.deepEqual([mode, owner], want(file), `${name}: ${line}`);
     }
 }
 

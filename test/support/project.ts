@@ -58,3 +58,10 @@ export async function setConfig(p: TestProject, key: string, value: unknown, sec
 export function cleanup(p: TestProject): void {
     fs.rmSync(p.dir, { recursive: true, force: true });
 }
+
+/** The stack state files the file:// backend keeps on disk (what is really stored, secrets encrypted). */
+export function stateFiles(p: TestProject): string[] {
+    const root = path.join(p.dir, ".state", ".pulumi", "stacks");
+    if (!fs.existsSync(root)) return [];
+    return (fs.readdirSync(root, { recursive: true }) as string[]).map((f) => path.join(root, f)).filter((f) => f.endsWith(".json") && fs.statSync(f).isFile());
+}
