@@ -23,5 +23,7 @@ export PULUMI_UNAVAILABLE_FILE="$ETCD_PULUMI_CACHE/pulumi/UNAVAILABLE"
 export PATH="$ETCD_PULUMI_ROOT/node_modules/.bin:$ETCD_PULUMI_NODE_BIN:$ETCD_PULUMI_PULUMI_BIN:/usr/local/go/bin:$PATH"
 export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# Plugins come from PULUMI_HOME at their pinned versions, never from a binary that happens to be on PATH.
+export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 # `npm run build` type-checks; Pulumi's ts-node only transpiles (much faster program start).
 export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"

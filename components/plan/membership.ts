@@ -36,7 +36,18 @@ export interface PlanOptions {
  * (its old data dir is never reused).
  */
 export function planMembership<M extends DeployedMember = MemberSettings>(deployed: DeployedMember[] | undefined, desired: M[], opts: PlanOptions = {}): MembershipPlan<M> {
-    if (deployed === undefined || deployed.length === 0) return { bootstrap: true, remove: [], add: [], keep: desired };
+    const r = membershipChange(deployed, desired, opts);
+    if ("problem" in r) throw new PlanError(r.problem);
+    return r.plan;
+}
+
+/** planMembership without throwing: the plan, or why the change is unsafe (plain values, see version.ts). */
+export function membershipChange<M extends DeployedMember = MemberSettings>(
+    deployed: DeployedMember[] | undefined,
+    desired: M[],
+    opts: PlanOptions = {},
+): { plan: MembershipPlan<M> } | { problem: string } {
+    if (deployed === undefined || deployed.length === 0) return { plan: { bootstrap: true, remove: [], add: [], keep: desired } };
     const desiredByName = new Map(desired.map((m) => [m.name, m]));
     const deployedByName = new Map(deployed.map((m) => [m.name, m]));
     const remove = deployed.filter((d) => !desiredByName.has(d.name) || desiredByName.get(d.name)!.address !== d.address);
@@ -45,22 +56,23 @@ export function planMembership<M extends DeployedMember = MemberSettings>(deploy
     const joining = desired.filter((m) => !deployedByName.has(m.name) || replaced.has(m.name));
 
     if (desired.length < 3 && !opts.allowSmallCluster && desired.length < deployed.length) {
-        throw new PlanError(`members: shrinking to ${desired.length} member(s) leaves no fault tolerance; keep at least 3 or set allowSmallCluster: true`);
+        return { problem: `members: shrinking to ${desired.length} member(s) leaves no fault tolerance; keep at least 3 or set allowSmallCluster: true` };
     }
     // Walk the steps and check quorum of the CURRENT membership at every point.
     let current = deployed.length;
     for (const r of remove) {
         const afterRemoval = current - 1;
-        if (afterRemoval < 1) throw new PlanError(`members: removing ${r.name} would leave no member; a cluster cannot be emptied by a config change (destroy the stack instead)`);
+        if (afterRemoval < 1) return { problem: `members: removing ${r.name} would leave no member; a cluster cannot be emptied by a config change (destroy the stack instead)` };
         current = afterRemoval;
     }
     // Removing one member at a time from n keeps n-1 running, which is a quorum of n for n >= 2; the
     // check that matters is that the members that stay are enough to carry the cluster.
     if (keep.length < quorum(deployed.length)) {
-        throw new PlanError(
-            `members: this change keeps only ${keep.length} of the ${deployed.length} current members (${keep.map((m) => m.name).join(", ") || "none"}); ` +
+        return {
+            problem:
+                `members: this change keeps only ${keep.length} of the ${deployed.length} current members (${keep.map((m) => m.name).join(", ") || "none"}); ` +
                 `at least ${quorum(deployed.length)} must stay to keep quorum. Change fewer members per pulumi up`,
-        );
+        };
     }
     const add: MembershipPlan<M>["add"] = [];
     const members = [...keep];
@@ -68,6 +80,6 @@ export function planMembership<M extends DeployedMember = MemberSettings>(deploy
         members.push(m);
         add.push({ member: m, initialMembers: [...members] });
     }
-    return { bootstrap: false, remove, add, keep };
+    return { plan: { bootstrap: false, remove, add, keep } };
 }
 

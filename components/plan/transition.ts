@@ -5,9 +5,8 @@
  * the cluster is registered, so a refusal fails the preview before anything is touched.
  */
 import { parse } from "yaml";
-import { planMembership } from "./membership";
-import { PlanError } from "./planError";
-import { checkVersionChange } from "./version";
+import { membershipChange } from "./membership";
+import { versionChange } from "./version";
 
 /** One member as recorded: identity plus what its etcd reads at start (config without bootstrap-only keys). */
 export interface RecordedMember {
@@ -96,39 +95,36 @@ export function reviewTransition(previous: unknown, next: ClusterRecord): Transi
             });
         }
     }
-    let versionChange: "same" | "patch" | "minor" = "same";
-    try {
-        versionChange = checkVersionChange(previous.version, next.version);
-    } catch (e) {
-        if (!(e instanceof PlanError)) throw e;
+    // Only plain values from here on: this runs as serialized code inside the record's provider.
+    const version = versionChange(previous.version, next.version);
+    if ("problem" in version) {
         refusals.push({
             property: "version",
             reason:
-                `${e.message}. Nothing was changed; set version back to "${previous.version}" or to a version etcd can roll to ` +
+                `${version.problem}. Nothing was changed; set version back to "${previous.version}" or to a version etcd can roll to ` +
                 `(if the last pulumi up stopped part-way through an upgrade to ${previous.version}, run it again with that version to finish it)`,
         });
     }
-    try {
-        const plan = planMembership(previous.members, sorted);
-        if (plan.remove.length > 0 || plan.add.length > 0) {
-            const steps = [...plan.remove.map((r) => `remove ${r.name} (${r.address})`), ...plan.add.map((a) => `add ${a.member.name} (${a.member.address})`)];
-            refusals.push({
-                property: "members",
-                reason:
-                    `members: changing the member list of a deployed cluster (${steps.join(", then ")}) is not automated yet; ` +
-                    `pulumi up would not do it safely, so nothing was changed. Restore the deployed list (${names(previous.members)})`,
-            });
-        }
-    } catch (e) {
-        if (!(e instanceof PlanError)) throw e;
-        refusals.push({ property: "members", reason: `${e.message}. Nothing was changed` });
+    const membership = membershipChange(previous.members, sorted);
+    if ("problem" in membership) {
+        refusals.push({ property: "members", reason: `${membership.problem}. Nothing was changed` });
+    } else if (membership.plan.remove.length > 0 || membership.plan.add.length > 0) {
+        const plan = membership.plan;
+        const steps = [...plan.remove.map((r) => `remove ${r.name} (${r.address})`), ...plan.add.map((a) => `add ${a.member.name} (${a.member.address})`)];
+        refusals.push({
+            property: "members",
+            reason:
+                `members: changing the member list of a deployed cluster (${steps.join(", then ")}) is not automated yet; ` +
+                `pulumi up would not do it safely, so nothing was changed. Restore the deployed list (${names(previous.members)})`,
+        });
     }
     if (refusals.length > 0) return { refusals, changes: [] };
 
     const changes: string[] = [];
-    const binaryChanged = versionChange === "same" && previous.binarySha256 !== next.binarySha256;
-    if (versionChange !== "same") {
-        changes.push(`etcd ${previous.version} -> ${next.version} (${versionChange} upgrade): verified snapshot on ${sorted[0].name}, new binaries on every member, then the restarts below`);
+    const kind = "kind" in version ? version.kind : "same";
+    const binaryChanged = kind === "same" && previous.binarySha256 !== next.binarySha256;
+    if (kind !== "same") {
+        changes.push(`etcd ${previous.version} -> ${next.version} (${kind} upgrade): verified snapshot on ${sorted[0].name}, new binaries on every member, then the restarts below`);
     }
     const leafChanged = JSON.stringify(previous.leafCertificates) !== JSON.stringify(next.leafCertificates);
     const before = new Map(previous.members.map((m) => [m.name, m]));
@@ -137,7 +133,7 @@ export function reviewTransition(previous: unknown, next: ClusterRecord): Transi
         const changedKeys = changedConfigKeys(before.get(m.name)?.config ?? "", m.config);
         if (changedKeys.length > 0) why.push(`config: ${changedKeys.join(", ")}`);
         if (previous.unit !== next.unit) why.push("systemd unit");
-        if (versionChange !== "same") why.push(`binary ${next.version}`);
+        if (kind !== "same") why.push(`binary ${next.version}`);
         if (binaryChanged) why.push(`binary: another etcd ${next.version} archive`);
         if (why.length > 0) changes.push(`${m.name}: restart (${why.join("; ")}), only while the cluster is healthy, then wait until healthy and caught up`);
         if (leafChanged) changes.push(`${m.name}: new leaf certificates (no restart: etcd re-reads them on each connection)`);

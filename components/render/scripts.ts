@@ -13,15 +13,19 @@ export function etcdctlHelpers(s: ClusterSettings, paths: HostPaths): string[] {
     return [
         `etcdctl_tls() { ${shq(`${paths.binDir}/etcdctl`)} --cacert=${shq(paths.caCert)} --cert=${shq(paths.clientCert)} --key=${shq(paths.clientKey)} --dial-timeout=3s --command-timeout=5s "$@"; }`,
         `LOCAL_ENDPOINT=${shq(`https://127.0.0.1:${s.clientPort}`)}`,
-        // wait_for SECONDS CMD...: retry CMD every 2 s until it succeeds or the time is up; the last output is kept in $WAIT_OUT.
-        `wait_for() { local limit=$1; shift; local deadline=$((SECONDS + limit)); while true; do if WAIT_OUT=$("$@" 2>&1); then return 0; fi; if (( SECONDS >= deadline )); then return 1; fi; sleep 2; done; }`,
+        // wait_for SECONDS CMD...: retry CMD every 0.5 s until it succeeds or the time is up; the last output is kept in $WAIT_OUT.
+        // The kept output drops etcdctl's JSON log lines: the last two plain lines say what failed.
+        `wait_for() { local limit=$1; shift; local deadline=$((SECONDS + limit)); while true; do if WAIT_OUT=$("$@" 2>&1); then return 0; fi; if (( SECONDS >= deadline )); then WAIT_OUT=$(printf '%s\\n' "$WAIT_OUT" | { grep -v '^{"level"' || true; } | tail -n 2 | paste -sd' ' -); return 1; fi; sleep 0.5; done; }`,
         // cluster_health: every member in the member list answers healthy (asked through the local member).
         `cluster_health() { etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint health --cluster; }`,
         // one_leader: every member answers and all name the same non-zero leader.
         `one_leader() { local out; out=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint status --cluster -w json) || return 1; local leaders; leaders=$(printf '%s' "$out" | grep -o '"leader":[0-9]*' | sort -u); [ -n "$leaders" ] && [ "$(printf '%s\\n' "$leaders" | wc -l)" -eq 1 ] && [ "$leaders" != '"leader":0' ]; }`,
-        `recent_log() { echo "last lines of the etcd journal:"; journalctl -u etcd -n 8 --no-pager -o cat 2>&1 | cut -c1-300 || true; }`,
+        // The journal's last lines, etcd's JSON reduced to "level: message", each cut to one terminal line.
+        `recent_log() { echo "last lines of the etcd journal:"; journalctl -u etcd -n 8 --no-pager -o cat 2>&1 | sed -E 's/^\\{"level":"([a-z]+)".*"msg":"([^"]*)".*$/  \\1: \\2/' | cut -c1-160 || true; }`,
         // caught_up: the local member has applied everything the most advanced member had committed when asked.
         `caught_up() { local out target applied; out=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint status --cluster -w json) || return 1; target=$(printf '%s' "$out" | grep -o '"raftIndex":[0-9]*' | cut -d: -f2 | sort -n | tail -1); applied=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint status -w json | grep -o '"raftAppliedIndex":[0-9]*' | cut -d: -f2); [ -n "$target" ] && [ -n "$applied" ] && [ "$applied" -ge "$target" ]; }`,
+        // leader_is_local: prints yes when the local member leads the cluster.
+        `leader_is_local() { local out; out=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint status -w json 2>/dev/null) || { echo no; return 0; }; local id leader; id=$(printf '%s' "$out" | grep -o '"member_id":[0-9]*' | head -1 | cut -d: -f2); leader=$(printf '%s' "$out" | grep -o '"leader":[0-9]*' | head -1 | cut -d: -f2); if [ -n "$id" ] && [ "$id" = "$leader" ]; then echo yes; else echo no; fi; }`,
         // member_field NAME FIELD: from 'member list -w simple' (ID, status, name, peer, client, learner).
         `member_field() { etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member list -w simple | awk -F', ' -v n="$1" -v f="$2" '$3 == n { print $f }'; }`,
     ];
@@ -211,17 +215,28 @@ export function serviceScript(s: ClusterSettings, m: MemberSettings, paths: Host
         `systemctl enable etcd.service >/dev/null 2>&1`,
         `if ! systemctl is-active --quiet etcd.service; then`,
         `  what="starting"`,
-        `  systemctl start --no-block etcd.service`,
         ...(mode === "bootstrap"
-            ? [`  log "etcd start queued"`]
-            : [...waitHealthy.map((l) => `  ${l}`), `  log "etcd was not running: started; member healthy and caught up"`]),
+            ? // A member of a cluster being created cannot finish starting until a quorum runs: do not wait.
+              [`  systemctl start --no-block etcd.service`, `  log "etcd start queued"`]
+            : [
+                  // Type=notify: the start returns once etcd has joined and serves.
+                  `  timeout ${t} systemctl start etcd.service || { recent_log >&2; fail "etcd did not start within ${t}s"; }`,
+                  ...waitHealthy.map((l) => `  ${l}`),
+                  `  log "etcd was not running: started; member healthy and caught up"`,
+              ]),
         `  exit 0`,
         `fi`,
         `changed=$(${shq(paths.startInputsTool)} changed)`,
         `if [ -z "$changed" ]; then log "etcd runs with its current config, unit, CA and binary: no restart"; exit 0; fi`,
         `what="restarting ($changed changed)"`,
         `wait_for ${t} cluster_health || fail "cluster not healthy before restarting ${m.name} for changed $changed; refusing (a restart now could cost quorum): $WAIT_OUT"`,
-        `systemctl restart --no-block etcd.service`,
+        // A leader hands over first, so clients see a leadership transfer instead of an election timeout.
+        `if [ "$(leader_is_local)" = yes ]; then`,
+        `  to=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member list -w simple | awk -F', ' -v n=${shq(m.name)} '$3 != n && $2 == "started" && $6 == "false" { print $1; exit }')`,
+        `  if [ -n "$to" ] && etcdctl_tls --endpoints="$LOCAL_ENDPOINT" move-leader "$to" >/dev/null 2>&1; then log "leadership moved to $to"; else log "could not move leadership away; restarting anyway"; fi`,
+        `fi`,
+        // Type=notify: the restart returns once the new etcd has joined and serves (never an old process answering).
+        `timeout ${t} systemctl restart etcd.service || { recent_log >&2; fail "etcd did not come back within ${t}s of $what"; }`,
         ...waitHealthy,
         `log "restarted ($changed changed); member healthy and caught up, cluster has a leader"`,
     ]);

@@ -91,6 +91,7 @@ pulumiSuite("etcd-pulumi as an installed package (examples/consumer, real Pulumi
                     PULUMI_CONFIG_PASSPHRASE: "consumer-test-passphrase",
                     PULUMI_SKIP_UPDATE_CHECK: "true",
                     PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+                PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
                     PULUMI_NODEJS_TRANSPILE_ONLY: "true",
                 },
             },

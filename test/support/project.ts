@@ -35,6 +35,7 @@ export async function testProject(stackName: string, config: Record<string, unkn
                 PULUMI_CONFIG_PASSPHRASE: "e2e-test-passphrase",
                 PULUMI_SKIP_UPDATE_CHECK: "true",
                 PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+                PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
                 PULUMI_NODEJS_TRANSPILE_ONLY: "true",
             },
         },
