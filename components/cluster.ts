@@ -94,7 +94,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     after,
                     installAfter: [snapshot],
                 },
-                { parent: this },
+                // Not even the member's component is registered before the record accepted the change.
+                { parent: this, dependsOn: after },
             );
             previous = member.service;
             members.push(member);

@@ -33,7 +33,7 @@ export function script(ctx: ScriptContext, body: string[]): string {
 }
 
 /** Marks where one action's script starts and ends in a step's standard input (see stepStdin). */
-const ACTION_MARK = "#!etcd-pulumi action";
+const ACTION_MARK = "#!etcd-pulumi";
 const END_MARK = "#!etcd-pulumi end";
 
 /**
@@ -55,9 +55,10 @@ export function stepStdin(actions: Record<string, string>): string {
  */
 export function stepInvocation(label: string, action: string, sudo: boolean): string {
     if (!/^[A-Za-z0-9._/-]+$/.test(label) || !/^[a-z-]+$/.test(action)) throw new Error(`bad step label ${label} / action ${action}`);
+    // Kept short: the provider quotes this text in every error message.
     const body =
-        `umask 077; f=$(mktemp) && sed -n "/^${ACTION_MARK} $1\\$/,/^${END_MARK}\\$/p" > "$f" && ` +
-        `{ [ -s "$f" ] || { echo "etcd-pulumi: no $1 script on stdin for $0" >&2; false; }; } && /bin/bash "$f" </dev/null; rc=$?; rm -f "$f"; exit $rc`;
+        `f=$(mktemp)||exit;trap "rm -f $f" 0;sed -n "/^${ACTION_MARK} $1\\$/,/^${END_MARK}\\$/p">$f;` +
+        `[ -s $f ]||{ echo "etcd-pulumi: no $1 script on stdin for $0">&2;exit 2;};/bin/bash $f </dev/null`;
     const run = `/bin/bash -c ${shq(body)} etcd-pulumi:${label} ${action}`;
     return sudo ? `sudo -n ${run}` : run;
 }
