@@ -23,10 +23,11 @@ issue() { # dir name cn sans usage
   openssl ecparam -name prime256v1 -genkey -noout -out "$dir/$name.key" 2>/dev/null
   openssl req -new -key "$dir/$name.key" -subj "/O=baseline/CN=$cn" -out "$dir/$name.csr" 2>/dev/null
   printf 'basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=%s\n%s' "$usage" "${sans:+subjectAltName=$sans}" >"$dir/$name.ext"
-  openssl x509 -req -in "$dir/$name.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" -CAcreateserial -days 1825 -extfile "$dir/$name.ext" -out "$dir/$name.crt" 2>/dev/null
+  openssl x509 -req -in "$dir/$name.csr" -CA "$work/ca.crt" -CAkey "$work/ca.key" -set_serial "0x$(openssl rand -hex 16)" -days 1825 -extfile "$dir/$name.ext" -out "$dir/$name.crt" 2>/dev/null
   rm -f "$dir/$name.csr" "$dir/$name.ext"
 }
 initial=""
+pids=()
 for m in "${members[@]}"; do initial="${initial:+$initial,}${m%%=*}=https://${m#*=}:2380"; done
 for m in "${members[@]}"; do
   (
@@ -90,8 +91,9 @@ systemctl enable --now --no-block etcd.service >/dev/null 2>&1
 EOF
     ln "$archive" "$dir/" 2>/dev/null || cp "$archive" "$dir/"
   ) &
+  pids+=($!)
 done
-wait
+for p in "${pids[@]}"; do wait "$p" || die "preparing a member's files failed"; done
 
 # --- one SSH session per member, all at once -------------------------------------------------
 ssh_opts=(-i "$key" -o BatchMode=yes -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR -o ConnectTimeout=5)

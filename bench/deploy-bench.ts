@@ -18,6 +18,11 @@ import { Writer } from "../test/support/writer";
 
 const VERSION = "3.6.16";
 const rows: [string, string][] = [];
+/** Each figure is printed as soon as it is measured, and again in the table at the end. */
+function row(figure: string, value: string): void {
+    rows.push([figure, value]);
+    console.log(`[bench] ${figure}: ${value}`);
+}
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 async function timed<T>(fn: () => Promise<T> | T): Promise<[T, number]> {
@@ -56,18 +61,18 @@ function ratio(value: number, base: number, target: number): string {
 
 async function bench(n: number): Promise<void> {
     const base = baseline(freshHosts(n), n);
-    rows.push([`baseline: parallel-SSH deploy to healthy mTLS, ${n} members`, secs(base)]);
+    row(`baseline: parallel-SSH deploy to healthy mTLS, ${n} members`, secs(base));
     const inv = freshHosts(n);
     const p = await stackFor(inv, n);
     try {
         const [, up] = await timed(() => p.stack.up());
         const target = n === 3 ? 2.0 : n === 7 ? 1.6 : undefined;
-        rows.push([`pulumi up (fresh), ${n} members`, `${secs(up)}; vs baseline ${target ? ratio(up, base, target) : `${(up / base).toFixed(2)}x`}`]);
+        row(`pulumi up (fresh), ${n} members`, `${secs(up)}; vs baseline ${target ? ratio(up, base, target) : `${(up / base).toFixed(2)}x`}`);
         if (n === 7) {
             const [, noop] = await timed(() => p.stack.up());
-            rows.push([`no-op pulumi up, 7 members`, `${secs(noop)}; vs baseline(7) ${ratio(noop, base, 0.8)}`]);
+            row(`no-op pulumi up, 7 members`, `${secs(noop)}; vs baseline(7) ${ratio(noop, base, 0.8)}`);
             const [, pv] = await timed(() => p.stack.preview());
-            rows.push([`pulumi preview (no changes), 7 members`, `${secs(pv)}; vs baseline(7) ${ratio(pv, base, 0.5)}`]);
+            row(`pulumi preview (no changes), 7 members`, `${secs(pv)}; vs baseline(7) ${ratio(pv, base, 0.5)}`);
         }
         if (n === 5) {
             const out = (await p.stack.outputs()) as Record<string, { value: string }>;
@@ -79,10 +84,10 @@ async function bench(n: number): Promise<void> {
             const [, roll] = await timed(() => p.stack.up());
             await new Promise((r) => setTimeout(r, 1000));
             const w = await writer.finish();
-            rows.push([
+            row(
                 `rolling restart of 5 members via pulumi up, under a writer`,
                 `${secs(roll)}; longest write gap ${w.longestGapMs} ms (target <= 300 ms: ${w.longestGapMs <= 300 ? "met" : "NOT met"}); ${w.acknowledged.length} writes, ${w.lost.length} lost`,
-            ]);
+            );
         }
     } finally {
         cleanup(p);
@@ -97,7 +102,7 @@ async function main(): Promise<void> {
     const sizes = (process.env.BENCH_SIZES ?? "3,5,7").split(",").map(Number);
     try {
         for (const n of sizes) {
-            if (missing) rows.push([`baseline: parallel-SSH deploy to healthy mTLS, ${n} members`, secs(baseline(freshHosts(n), n))]);
+            if (missing) row(`baseline: parallel-SSH deploy to healthy mTLS, ${n} members`, secs(baseline(freshHosts(n), n)));
             else await bench(n);
         }
     } finally {
