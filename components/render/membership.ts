@@ -33,9 +33,11 @@ export function promoteScript(s: ClusterSettings, runner: MemberSettings, joiner
     const t = s.healthTimeoutSeconds;
     return script({ host: runner.name, step: `promote ${joiner.name}` }, [
         ...etcdctlHelpers(s, paths),
-        `NAME=${shq(joiner.name)}`,
-        `id=$(member_field "$NAME" 1); [ -n "$id" ] || fail "$NAME is not a member; add it first"`,
-        `if [ "$(member_field "$NAME" 6)" = "false" ]; then log "$NAME is already a voting member"; exit 0; fi`,
+        `NAME=${shq(joiner.name)}; PEER=${shq(peerUrl(joiner, s))}`,
+        // By peer URL: a learner that has not published its name yet is listed without one.
+        `by_peer() { etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member list -w simple | awk -F', ' -v p="$PEER" -v f="$1" '$4 == p { print $f }'; }`,
+        `id=$(by_peer 1); [ -n "$id" ] || fail "$NAME ($PEER) is not a member; add it first"`,
+        `if [ "$(by_peer 6)" = "false" ]; then log "$NAME is already a voting member"; exit 0; fi`,
         `wait_for ${t} etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member promote "$id" || fail "learner $NAME not promoted within ${t}s (not in sync?): $WAIT_OUT"`,
         `wait_for ${t} cluster_health || fail "cluster not healthy after promoting $NAME: $WAIT_OUT"`,
         `log "$NAME promoted to voting member"`,
