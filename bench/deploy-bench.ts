@@ -77,6 +77,13 @@ async function bench(n: number): Promise<void> {
         if (n === 5) {
             const out = (await p.stack.outputs()) as Record<string, { value: string }>;
             const creds = writeCreds(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), "admin", { ca: out.caCertPem.value, cert: out.adminCertPem.value, key: out.adminKeyPem.value });
+            // The writer's own noise floor: the same writer for 10 s with nothing happening (one etcdctl process
+            // per write on a 2-core machine that also runs every member).
+            const quiet = new Writer(localEtcdctl(VERSION), out.clientEndpoints.value, creds, "/bench/quiet");
+            quiet.start();
+            await new Promise((r) => setTimeout(r, 10_000));
+            const q = await quiet.finish();
+            row(`writer alone for 10 s, 5 members, no operation`, `longest write gap ${q.longestGapMs} ms; ${q.acknowledged.length} writes, ${q.lost.length} lost`);
             const writer = new Writer(localEtcdctl(VERSION), out.clientEndpoints.value, creds, "/bench/roll");
             writer.start();
             await new Promise((r) => setTimeout(r, 1000));

@@ -14,7 +14,7 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { hosts, hostsUp, Inventory, ROOT } from "../support/hosts";
 import { ClientCreds, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
 import { assertOneHealthyCluster } from "../support/checks";
-import { pulumiSuite } from "../support/toolchain";
+import { automationEnv, pulumiSuite } from "../support/toolchain";
 
 const VERSION = "3.6.16";
 const NAMES = ["etcd1", "etcd2", "etcd3"];
@@ -86,14 +86,7 @@ pulumiSuite("etcd-pulumi as an installed package (examples/consumer, real Pulumi
         stack = await LocalWorkspace.createOrSelectStack(
             { stackName: "test", workDir: project },
             {
-                envVars: {
-                    PULUMI_BACKEND_URL: `file://${path.join(project, ".state")}`,
-                    PULUMI_CONFIG_PASSPHRASE: "consumer-test-passphrase",
-                    PULUMI_SKIP_UPDATE_CHECK: "true",
-                    PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-                PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-                    PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-                },
+                envVars: automationEnv(path.join(project, ".state"), "consumer-test-passphrase"),
             },
         );
         await stack.setConfig("etcd-consumer:sshPrivateKey", { value: fs.readFileSync(inv.sshKeyPath, "utf8"), secret: true });

@@ -11,7 +11,7 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { hosts, hostsUp, Inventory, ROOT } from "../support/hosts";
-import { pulumiSuite } from "../support/toolchain";
+import { automationEnv, pulumiSuite } from "../support/toolchain";
 
 pulumiSuite("toolchain smoke program (real Pulumi CLI and plugins)", { timeout: 10 * 60 * 1000 }, () => {
     let inv: Inventory;
@@ -33,7 +33,7 @@ pulumiSuite("toolchain smoke program (real Pulumi CLI and plugins)", { timeout: 
         fs.writeFileSync(path.join(dir, "Pulumi.smoke.yaml"), stringify({ config: cfg }));
         stack = await LocalWorkspace.createOrSelectStack(
             { stackName: "smoke", workDir: dir },
-            { envVars: { PULUMI_BACKEND_URL: `file://${dir}/.state`, PULUMI_CONFIG_PASSPHRASE: "smoke", PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true", PULUMI_IGNORE_AMBIENT_PLUGINS: "true", PULUMI_SKIP_UPDATE_CHECK: "true" } },
+            { envVars: automationEnv(`${dir}/.state`, "smoke") },
         );
     });
 

@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { stringify } from "yaml";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { ROOT } from "./hosts";
+import { automationEnv } from "./toolchain";
 
 const PROJECT_FILES = ["Pulumi.yaml", "index.ts", "components", "package.json", "tsconfig.json"];
 
@@ -30,14 +31,7 @@ export async function testProject(stackName: string, config: Record<string, unkn
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, workDir: dir },
         {
-            envVars: {
-                PULUMI_BACKEND_URL: `file://${state}`,
-                PULUMI_CONFIG_PASSPHRASE: "e2e-test-passphrase",
-                PULUMI_SKIP_UPDATE_CHECK: "true",
-                PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-                PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
-                PULUMI_NODEJS_TRANSPILE_ONLY: "true",
-            },
+            envVars: automationEnv(state, "e2e-test-passphrase"),
         },
     );
     return { dir, stack, output: [] };

@@ -24,3 +24,15 @@ export function pulumiSuite(name: string, options: { timeout: number }, body: ()
     if (reason) test(name, { skip: reason }, () => undefined);
     else describe(name, options, body);
 }
+
+/** The environment every Automation API stack in the tests runs with: local state, no downloads, pinned plugins only. */
+export function automationEnv(stateDir: string, passphrase: string): Record<string, string> {
+    return {
+        PULUMI_BACKEND_URL: `file://${stateDir}`,
+        PULUMI_CONFIG_PASSPHRASE: passphrase,
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+        PULUMI_NODEJS_TRANSPILE_ONLY: "true",
+    };
+}
