@@ -48,12 +48,21 @@ export class EtcdCluster extends pulumi.ComponentResource {
         // The release is verified first: the record waits for it, so an archive that cannot be had or does
         // not match its checksum stops the run before anything is registered or recorded.
         const release = obtainRelease(s.binary, s.version, s.arch, s.cacheDir);
-        const record = new EtcdClusterRecord(`${name}-record`, { record: release.then((r) => desiredRecord(s, paths, r.sha256)) }, { parent: this });
+        const record = new EtcdClusterRecord(
+            `${name}-record`,
+            {
+                record: release.then((r) => desiredRecord(s, paths, r.sha256)),
+                renewBeforeHours: s.certRenewBeforeHours,
+                now: process.env.ETCD_PULUMI_NOW ?? new Date().toISOString(),
+            },
+            { parent: this },
+        );
         this.plannedChanges = record.plannedChanges;
         record.plannedChanges.apply((lines) => (lines ?? []).forEach((l) => pulumi.log.info(l, this)));
         const after: pulumi.Resource[] = [record];
 
-        const pki = createPki(name, s, this, after);
+        // Every leaf certificate is replaced when the record says it is due (no restart needed).
+        const pki = createPki(name, s, this, after, record.leafRenewal.apply((r) => r.generation));
         const clusterToken: pulumi.Input<string> =
             s.clusterToken ?? new random.RandomId(`${name}-cluster-token`, { byteLength: 12, prefix: `${name}-` }, { parent: this, dependsOn: after }).hex;
 

@@ -60,7 +60,7 @@ function privateKey(name: string, s: ClusterSettings, opts: pulumi.CustomResourc
         : new tls.PrivateKey(name, { algorithm: "ECDSA", ecdsaCurve: "P256" }, opts);
 }
 
-export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Resource, after: pulumi.Resource[] = []): ClusterPki {
+export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Resource, after: pulumi.Resource[] = [], leafGeneration?: pulumi.Input<number>): ClusterPki {
     const opts: pulumi.CustomResourceOptions = { parent, dependsOn: after };
     const caKey = privateKey(`${prefix}-ca-key`, s, opts);
     const ca = new tls.SelfSignedCert(
@@ -97,7 +97,7 @@ export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Res
                 validityPeriodHours: s.certValidityHours,
                 allowedUses: ["digital_signature", "key_encipherment", ...spec.usages],
             },
-            opts,
+            leafGeneration === undefined ? opts : { ...opts, replacementTrigger: leafGeneration },
         );
         return { certPem: cert.certPem, keyPem: pulumi.secret(key.privateKeyPem) };
     };

@@ -7,39 +7,64 @@
  * `plannedChanges`, which the component prints at preview.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { LeafRenewal } from "./plan/leafRenewal";
 import { ClusterRecord, reviewTransition } from "./plan/transition";
 
-// The inputs are { record, plannedChanges }: only `record` is kept and compared; plannedChanges is the
-// plan text of the last check, and __provider the serialized provider.
+interface RecordInputs {
+    record: ClusterRecord;
+    /** The time the program ran (ISO 8601); not kept, not compared. */
+    now: string;
+    renewBeforeHours: number;
+}
+
+interface RecordState {
+    record: ClusterRecord;
+    renewBeforeHours: number;
+    leafRenewal: LeafRenewal;
+}
+
+// Kept and compared: record, renewBeforeHours and leafRenewal (set by check). plannedChanges is the plan
+// text of the last check, now the program's clock, __provider the serialized provider: none is compared.
+const kept = (p: Partial<RecordState>) => JSON.stringify([p.record, p.renewBeforeHours, p.leafRenewal]);
+
 const provider: pulumi.dynamic.ResourceProvider = {
-    async check(olds: { record?: unknown }, news: { record: ClusterRecord }) {
-        const review = reviewTransition(olds?.record, news.record);
+    async check(olds: Partial<RecordState> | undefined, news: RecordInputs) {
+        const review = reviewTransition(olds?.record, news.record, {
+            now: new Date(news.now),
+            renewBeforeHours: news.renewBeforeHours,
+            previousLeafRenewal: olds?.leafRenewal,
+        });
         return {
-            inputs: { ...news, plannedChanges: review.changes },
+            inputs: { ...news, leafRenewal: review.leafRenewal, plannedChanges: review.changes },
             failures: review.refusals.map((r) => ({ property: r.property, reason: r.reason })),
         };
     },
-    async diff(_id: string, olds: { record?: unknown }, news: { record: ClusterRecord }) {
-        return { changes: JSON.stringify(olds.record) !== JSON.stringify(news.record) };
+    async diff(_id: string, olds: Partial<RecordState>, news: RecordState) {
+        return { changes: kept(olds) !== kept(news) };
     },
     // The stored outputs carry no plan, so a later run without changes prints none.
-    async create(inputs: { record: ClusterRecord }) {
-        return { id: "etcd-cluster-record", outs: { record: inputs.record, plannedChanges: [] } };
+    async create(inputs: RecordState) {
+        return { id: "etcd-cluster-record", outs: { record: inputs.record, renewBeforeHours: inputs.renewBeforeHours, leafRenewal: inputs.leafRenewal, plannedChanges: [] } };
     },
-    async update(_id: string, _olds: unknown, news: { record: ClusterRecord }) {
-        return { outs: { record: news.record, plannedChanges: [] } };
+    async update(_id: string, _olds: unknown, news: RecordState) {
+        return { outs: { record: news.record, renewBeforeHours: news.renewBeforeHours, leafRenewal: news.leafRenewal, plannedChanges: [] } };
     },
 };
 
 export interface EtcdClusterRecordArgs {
     record: pulumi.Input<ClusterRecord>;
+    renewBeforeHours: number;
+    /** The current time; ETCD_PULUMI_NOW (ISO 8601) overrides it, to test renewal. */
+    now: string;
 }
 
 export class EtcdClusterRecord extends pulumi.dynamic.Resource {
     /** At preview: what this run will do, one line per step; empty when nothing changes. */
     declare public readonly plannedChanges: pulumi.Output<string[]>;
+    /** The leaf certificates' generation: they are replaced when it changes. */
+    declare public readonly leafRenewal: pulumi.Output<LeafRenewal>;
 
     constructor(name: string, args: EtcdClusterRecordArgs, opts?: pulumi.CustomResourceOptions) {
-        super(provider, name, { record: args.record, plannedChanges: undefined }, opts, "etcd-pulumi", "EtcdClusterRecord");
+        super(provider, name, { ...args, leafRenewal: undefined, plannedChanges: undefined }, opts, "etcd-pulumi", "EtcdClusterRecord");
     }
 }

@@ -44,6 +44,7 @@ export interface ClusterSettings {
     logLevel: "debug" | "info" | "warn" | "error";
     extraSans: string[];
     certValidityHours: number;
+    certRenewBeforeHours: number;
     keyAlgorithm: "ECDSA" | "RSA";
     clusterToken?: string;
     sshUser: string;

@@ -30,6 +30,7 @@ export const STACK_CONFIG_KEYS: Record<string, Kind> = {
     logLevel: "string",
     extraSans: "json",
     certValidityHours: "integer",
+    certRenewBeforeHours: "integer",
     keyAlgorithm: "string",
     clusterToken: "string",
     allowEvenMembers: "boolean",

@@ -84,6 +84,11 @@ export interface EtcdClusterArgs {
     extraSans?: string[];
     /** Validity of every certificate, in hours. */
     certValidityHours?: number;
+    /**
+     * Leaf certificates (members', admin's, apiserver's) are re-issued on the next `pulumi up` once they
+     * are within this many hours of expiry; no restart. Default 720 (30 days). Less than certValidityHours.
+     */
+    certRenewBeforeHours?: number;
     /** "ECDSA" (P-256, default) or "RSA" (3072 bits). */
     keyAlgorithm?: string;
     /** Fixed initial-cluster-token; default: generated once with @pulumi/random. */

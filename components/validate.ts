@@ -204,6 +204,14 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
     else extraSans.forEach((s, i) => { if (typeof s !== "string" || !isValidAddress(s)) problems.push(`extraSans[${i}]: ${JSON.stringify(s)} is not an IP address or DNS name`); });
     const certValidityHours = args.certValidityHours ?? 24 * 365 * 5;
     positiveInt("certValidityHours", certValidityHours);
+    const certRenewBeforeHours = args.certRenewBeforeHours ?? 720;
+    positiveInt("certRenewBeforeHours", certRenewBeforeHours);
+    if (certRenewBeforeHours >= certValidityHours) {
+        problems.push(
+            `certRenewBeforeHours: ${certRenewBeforeHours} h is not less than certValidityHours (${certValidityHours} h), so every pulumi up would ` +
+                `renew the certificates; set it lower (e.g. ${Math.max(1, Math.floor(certValidityHours / 4))})`,
+        );
+    }
     const keyAlgorithm = args.keyAlgorithm ?? "ECDSA";
     if (keyAlgorithm !== "ECDSA" && keyAlgorithm !== "RSA") problems.push(`keyAlgorithm: ${JSON.stringify(keyAlgorithm)} must be "ECDSA" (P-256) or "RSA"`);
     if (args.clusterToken !== undefined && (typeof args.clusterToken !== "string" || !/^[A-Za-z0-9._-]{8,128}$/.test(args.clusterToken))) {
@@ -263,6 +271,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         logLevel: logLevel as ClusterSettings["logLevel"],
         extraSans,
         certValidityHours,
+        certRenewBeforeHours,
         keyAlgorithm: keyAlgorithm as "ECDSA" | "RSA",
         clusterToken: args.clusterToken,
         sshUser,

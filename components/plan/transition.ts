@@ -5,6 +5,7 @@
  * the cluster is registered, so a refusal fails the preview before anything is touched.
  */
 import { parse } from "yaml";
+import { decideLeafRenewal, LeafRenewal } from "./leafRenewal";
 import { membershipChange } from "./membership";
 import { versionChange } from "./version";
 
@@ -44,6 +45,16 @@ export interface TransitionReview {
     refusals: Refusal[];
     /** The plan in words, one line each, in the order it happens. Empty when nothing changes. */
     changes: string[];
+    /** The leaf certificates' generation after this run (see leafRenewal.ts). */
+    leafRenewal: LeafRenewal;
+}
+
+/** What the record's check knows besides the two records. */
+export interface ReviewContext {
+    now: Date;
+    /** Hours before expiry at which leaf certificates are renewed. */
+    renewBeforeHours: number;
+    previousLeafRenewal?: LeafRenewal;
 }
 
 /** Settings that cannot change under a running cluster, and why (each refusal names the fix). */
@@ -78,10 +89,11 @@ const names = (ms: { name: string }[]) => ms.map((m) => m.name).join(", ");
  * Review the change from `previous` (undefined: never deployed) to `next`. Restarts happen one member at
  * a time in name order (the order the component chains them).
  */
-export function reviewTransition(previous: unknown, next: ClusterRecord): TransitionReview {
+export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: ReviewContext): TransitionReview {
     const sorted = [...next.members].sort((a, b) => a.name.localeCompare(b.name));
     if (!isRecord(previous)) {
-        return { refusals: [], changes: [`new cluster: ${names(sorted)} bootstrap together (etcd ${next.version})`] };
+        const leaf = decideLeafRenewal(undefined, true, next.leafCertificates.validityHours, ctx.renewBeforeHours, ctx.now);
+        return { refusals: [], changes: [`new cluster: ${names(sorted)} bootstrap together (etcd ${next.version})`], leafRenewal: leaf.renewal };
     }
     const refusals: Refusal[] = [];
     const was = (key: keyof ClusterRecord) => JSON.stringify(previous[key] ?? "");
@@ -118,7 +130,10 @@ export function reviewTransition(previous: unknown, next: ClusterRecord): Transi
                 `pulumi up would not do it safely, so nothing was changed. Restore the deployed list (${names(previous.members)})`,
         });
     }
-    if (refusals.length > 0) return { refusals, changes: [] };
+    const leafChanged = JSON.stringify(previous.leafCertificates) !== JSON.stringify(next.leafCertificates);
+    const leaf = decideLeafRenewal(ctx.previousLeafRenewal, leafChanged, next.leafCertificates.validityHours, ctx.renewBeforeHours, ctx.now);
+    // A refused run keeps what was recorded, renewal included.
+    if (refusals.length > 0) return { refusals, changes: [], leafRenewal: ctx.previousLeafRenewal ?? leaf.renewal };
 
     const changes: string[] = [];
     const kind = "kind" in version ? version.kind : "same";
@@ -126,7 +141,6 @@ export function reviewTransition(previous: unknown, next: ClusterRecord): Transi
     if (kind !== "same") {
         changes.push(`etcd ${previous.version} -> ${next.version} (${kind} upgrade): verified snapshot on ${sorted[0].name}, new binaries on every member, then the restarts below`);
     }
-    const leafChanged = JSON.stringify(previous.leafCertificates) !== JSON.stringify(next.leafCertificates);
     const before = new Map(previous.members.map((m) => [m.name, m]));
     for (const m of sorted) {
         const why: string[] = [];
@@ -137,6 +151,9 @@ export function reviewTransition(previous: unknown, next: ClusterRecord): Transi
         if (binaryChanged) why.push(`binary: another etcd ${next.version} archive`);
         if (why.length > 0) changes.push(`${m.name}: restart (${why.join("; ")}), only while the cluster is healthy, then wait until healthy and caught up`);
         if (leafChanged) changes.push(`${m.name}: new leaf certificates (no restart: etcd re-reads them on each connection)`);
+        else if (leaf.renewingExpiry) {
+            changes.push(`${m.name}: leaf certificates renewed, they expire ${leaf.renewingExpiry} (within certRenewBeforeHours, ${ctx.renewBeforeHours} h); no restart`);
+        }
     }
-    return { refusals, changes };
+    return { refusals, changes, leafRenewal: leaf.renewal };
 }

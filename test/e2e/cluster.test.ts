@@ -4,6 +4,7 @@
  */
 import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -169,6 +170,37 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
         assertNoLostWrites(report, "rolling restart (pulumi up)", 5000, 10);
         for (const name of NAMES) assert.match(onHostOk(inv, name, "grep '^log-level' /etc/etcd/etcd.conf.yml"), /warn/);
         await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview-loglevel-after") });
+    });
+
+    test("leaf certificates inside certRenewBeforeHours are re-issued on the next up, under load, with no restart", async () => {
+        const served = (address: string) =>
+            execFileSync("bash", ["-c", `timeout 10 openssl s_client -connect ${address}:2379 -CAfile ${admin.caFile} -cert ${admin.certFile} -key ${admin.keyFile} </dev/null 2>/dev/null | openssl x509 -noout -serial -enddate`]).toString().trim();
+        const addresses = memberConfig(inv).map((m) => m.address);
+        const before = addresses.map(served);
+        const stamps = NAMES.map(startStamp);
+        // 29 days before the certificates (5 years) expire: inside the default 30-day window.
+        const now = new Date(Date.now() + (5 * 365 - 29) * 24 * 3600 * 1000).toISOString();
+        p.stack.workspace.envVars.ETCD_PULUMI_NOW = now;
+        try {
+            const mark = p.output.length;
+            await p.stack.preview({ onOutput: recorder(p, "preview-renew") });
+            for (const name of NAMES) assert.match(p.output.slice(mark).join(""), new RegExp(`${name}: leaf certificates renewed, they expire .*; no restart`));
+            const writer = new Writer(bin, endpoints, admin, "/e2e/renew");
+            writer.start();
+            await new Promise((r) => setTimeout(r, 1000));
+            const up = await p.stack.up({ onOutput: recorder(p, "up-renew") });
+            await new Promise((r) => setTimeout(r, 1000));
+            assertNoLostWrites(await writer.finish(), "leaf renewal (pulumi up)", 2000, 5);
+            assert.equal(up.summary.result, "succeeded");
+            const after = addresses.map(served);
+            after.forEach((cert, i) => assert.notEqual(cert, before[i], `${NAMES[i]} still serves its old certificate`));
+            assert.deepEqual(NAMES.map(startStamp), stamps, "renewal restarted etcd");
+            await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview-renewed") });
+        } finally {
+            delete p.stack.workspace.envVars.ETCD_PULUMI_NOW;
+        }
+        await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview-renewed-now") });
+        admin = writeCreds(creds, "admin-renewed", { ca: (await p.stack.outputs()).caCertPem.value, cert: (await p.stack.outputs()).adminCertPem.value, key: (await p.stack.outputs()).adminKeyPem.value });
     });
 
     test("unsafe changes are refused at preview and at up, naming the key and the fix, and nothing is touched", async () => {

@@ -24,6 +24,8 @@ pulumi.runtime.setMocks(
             if (args.type === "tls:index/certRequest:CertRequest") state.certRequestPem = `CSR-${args.name}`;
             if (args.type === "tls:index/locallySignedCert:LocallySignedCert") state.certPem = `CERT-${args.name}`;
             if (args.type === "random:index/randomId:RandomId") state.hex = "0123456789abcdef01234567";
+            // What the record's check adds (components/record.ts).
+            if (args.type.endsWith(":EtcdClusterRecord")) Object.assign(state, { leafRenewal: { generation: 1, issuedAt: "2026-11-22T00:00:00.000Z" }, plannedChanges: [] });
             return { id: `${args.name}-id`, state };
         },
         call: (args) => args.inputs,

@@ -4,6 +4,7 @@ import { planMembership } from "../../components/plan/membership";
 import { PlanError } from "../../components/plan/planError";
 import { checkVersionChange } from "../../components/plan/version";
 import { ClusterRecord, reviewTransition } from "../../components/plan/transition";
+import { decideLeafRenewal } from "../../components/plan/leafRenewal";
 import { MemberSettings } from "../../components/settings";
 
 const m = (name: string, address = `10.0.0.${name.replace(/\D/g, "")}`): MemberSettings => ({
@@ -76,35 +77,40 @@ describe("reviewTransition: what a change to a deployed cluster does, or why it 
         dataDir: "/var/lib/etcd",
         walDir: "",
         unit: "[Service]\n",
-        leafCertificates: { validityHours: 100, extraSans: [] },
+        leafCertificates: { validityHours: 43800, extraSans: [] },
         members: ["etcd1", "etcd2", "etcd3"].map((name, i) => ({ name, address: `10.0.0.${11 + i}`, config: `name: ${name}\nlog-level: info\n` })),
         ...over,
     });
+    const ctx = { now: new Date("2026-11-22T00:00:00Z"), renewBeforeHours: 720 };
     const withConfig = (r: ClusterRecord, f: (c: string) => string) => ({ ...r, members: r.members.map((m) => ({ ...m, config: f(m.config) })) });
 
     test("first deployment: bootstrap, nothing refused", () => {
-        assert.deepEqual(reviewTransition(undefined, base()), { refusals: [], changes: ["new cluster: etcd1, etcd2, etcd3 bootstrap together (etcd 3.6.16)"] });
-        assert.equal(reviewTransition({}, base()).refusals.length, 0, "an empty record counts as never deployed");
+        const first = reviewTransition(undefined, base(), ctx);
+        assert.deepEqual(first.refusals, []);
+        assert.deepEqual(first.changes, ["new cluster: etcd1, etcd2, etcd3 bootstrap together (etcd 3.6.16)"]);
+        assert.deepEqual(first.leafRenewal, { generation: 1, issuedAt: "2026-11-22T00:00:00.000Z" });
+        assert.equal(reviewTransition({}, base(), ctx).refusals.length, 0, "an empty record counts as never deployed");
     });
 
     test("no change: no plan", () => {
-        assert.deepEqual(reviewTransition(base(), base()), { refusals: [], changes: [] });
+        const same = reviewTransition(base(), base(), { ...ctx, previousLeafRenewal: { generation: 3, issuedAt: "2026-11-01T00:00:00.000Z" } });
+        assert.deepEqual([same.refusals, same.changes, same.leafRenewal], [[], [], { generation: 3, issuedAt: "2026-11-01T00:00:00.000Z" }]);
     });
 
     test("a config value: every member restarts, naming the key, in name order", () => {
-        const r = reviewTransition(base(), withConfig(base(), (c) => c.replace("info", "warn")));
+        const r = reviewTransition(base(), withConfig(base(), (c) => c.replace("info", "warn")), ctx);
         assert.deepEqual(r.refusals, []);
         assert.deepEqual(r.changes.map((c) => c.split(":")[0]), ["etcd1", "etcd2", "etcd3"]);
         assert.match(r.changes[0], /^etcd1: restart \(config: log-level\)/);
     });
 
     test("leaf certificate settings: new certificates, no restart", () => {
-        const r = reviewTransition(base(), base({ leafCertificates: { validityHours: 200, extraSans: ["lb.example.com"] } }));
+        const r = reviewTransition(base(), base({ leafCertificates: { validityHours: 50000, extraSans: ["lb.example.com"] } }), ctx);
         assert.ok(r.changes.every((c) => /new leaf certificates \(no restart/.test(c)), r.changes.join("\n"));
     });
 
     test("a patch or minor upgrade: snapshot first, then every member restarts for the binary", () => {
-        const r = reviewTransition(base({ version: "3.5.35" }), base({ version: "3.6.16" }));
+        const r = reviewTransition(base({ version: "3.5.35" }), base({ version: "3.6.16" }), ctx);
         assert.deepEqual(r.refusals, []);
         assert.match(r.changes[0], /etcd 3\.5\.35 -> 3\.6\.16 \(minor upgrade\): verified snapshot on etcd1/);
         assert.match(r.changes[1], /etcd1: restart \(binary 3\.6\.16\)/);
@@ -122,14 +128,47 @@ describe("reviewTransition: what a change to a deployed cluster does, or why it 
             [{ version: "3.6.10" }, "version", /downgrade/],
         ];
         for (const [over, property, reason] of cases) {
-            const r = reviewTransition(base(), base(over));
+            const r = reviewTransition(base(), base(over), ctx);
             assert.deepEqual(r.refusals.map((x) => x.property), [property], JSON.stringify(over));
             assert.match(r.refusals[0].reason, reason);
             assert.deepEqual(r.changes, [], "a refused change plans nothing");
         }
         const grown = base({ members: [...base().members, { name: "etcd4", address: "10.0.0.14", config: "" }, { name: "etcd5", address: "10.0.0.15", config: "" }] });
-        assert.match(reviewTransition(base(), grown).refusals[0].reason, /members: changing the member list of a deployed cluster \(add etcd4 \(10\.0\.0\.14\), then add etcd5 \(10\.0\.0\.15\)\) is not automated yet/);
+        assert.match(reviewTransition(base(), grown, ctx).refusals[0].reason, /members: changing the member list of a deployed cluster \(add etcd4 \(10\.0\.0\.14\), then add etcd5 \(10\.0\.0\.15\)\) is not automated yet/);
         const moved = base({ members: base().members.map((m) => (m.name === "etcd2" ? { ...m, address: "10.0.0.22" } : m)) });
-        assert.match(reviewTransition(base(), moved).refusals[0].reason, /remove etcd2 \(10\.0\.0\.12\), then add etcd2 \(10\.0\.0\.22\)/);
+        assert.match(reviewTransition(base(), moved, ctx).refusals[0].reason, /remove etcd2 \(10\.0\.0\.12\), then add etcd2 \(10\.0\.0\.22\)/);
+    });
+});
+
+describe("leaf certificate renewal", () => {
+    const validity = 1000; // hours
+    const issuedAt = "2026-01-01T00:00:00.000Z";
+    const at = (hours: number) => new Date(Date.parse(issuedAt) + hours * 3600 * 1000);
+
+    test("outside the window nothing changes; inside it the generation moves on and the plan says why, without restart", () => {
+        assert.deepEqual(decideLeafRenewal({ generation: 4, issuedAt }, false, validity, 720, at(279)), { renewal: { generation: 4, issuedAt } });
+        const due = decideLeafRenewal({ generation: 4, issuedAt }, false, validity, 720, at(280));
+        assert.deepEqual(due, { renewal: { generation: 5, issuedAt: at(280).toISOString() }, renewingExpiry: at(1000).toISOString() });
+    });
+
+    test("certificates re-issued for another reason count as new; a first deployment starts at generation 1", () => {
+        assert.deepEqual(decideLeafRenewal({ generation: 4, issuedAt }, true, validity, 720, at(900)), { renewal: { generation: 4, issuedAt: at(900).toISOString() } });
+        assert.deepEqual(decideLeafRenewal(undefined, false, validity, 720, at(0)), { renewal: { generation: 1, issuedAt } });
+    });
+
+    test("the review renews in the window and names every member; a refused change renews nothing", () => {
+        const record = (over: Partial<ClusterRecord> = {}): ClusterRecord => ({
+            version: "3.6.16", binarySha256: "a".repeat(64), keyAlgorithm: "ECDSA", arch: "amd64", clientPort: 2379, peerPort: 2380, dataDir: "/var/lib/etcd", walDir: "", unit: "u",
+            leafCertificates: { validityHours: validity, extraSans: [] },
+            members: ["etcd1", "etcd2", "etcd3"].map((name, i) => ({ name, address: `10.0.0.${11 + i}`, config: `name: ${name}\n` })),
+            ...over,
+        });
+        const ctx = { now: at(500), renewBeforeHours: 720, previousLeafRenewal: { generation: 1, issuedAt } };
+        const r = reviewTransition(record(), record(), ctx);
+        assert.equal(r.leafRenewal.generation, 2);
+        assert.equal(r.changes.length, 3);
+        assert.match(r.changes[0], /^etcd1: leaf certificates renewed, they expire 2026-02-11T16:00:00\.000Z \(within certRenewBeforeHours, 720 h\); no restart$/);
+        const refused = reviewTransition(record(), record({ keyAlgorithm: "RSA" }), ctx);
+        assert.deepEqual(refused.leafRenewal, ctx.previousLeafRenewal);
     });
 });
