@@ -54,11 +54,6 @@ function prepareLines(s: ClusterSettings, paths: HostPaths): string[] {
     ];
 }
 
-/** Standalone prepare step (host-level tests). */
-export function prepareScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths): string {
-    return script({ host: m.name, step: "prepare" }, [...prepareLines(s, paths), `log "etcd user and directories ready"`]);
-}
-
 /** Where the release archive is uploaded: relative to the SSH user's home (private to that user; SFTP creates the directory). */
 export function stagedArchivePath(s: ClusterSettings, paths: HostPaths): string {
     return `${paths.stagingDir}/${releaseArchiveName(s.version, s.arch)}`;

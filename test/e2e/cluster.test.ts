@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { etcdStartStamp, hosts, hostsUp, Inventory, onHostOk } from "../support/hosts";
+import { etcdStartStamp, hosts, hostsUp, Inventory, onHostOk, stackMembers } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
 import { opensslPki } from "../support/opensslPki";
 import { cleanup, recorder, setConfig, stateFiles, TestProject, testProject } from "../support/project";
@@ -27,9 +27,7 @@ let endpoints: string;
 let admin: ClientCreds;
 const creds = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-e2e-creds-"));
 
-function memberConfig(inventory: Inventory) {
-    return inventory.hosts.filter((h) => NAMES.includes(h.name)).map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey }));
-}
+const memberConfig = (inventory: Inventory) => stackMembers(inventory, NAMES);
 
 const startStamp = (name: string) => etcdStartStamp(inv, name);
 
@@ -200,7 +198,8 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
             delete p.stack.workspace.envVars.ETCD_PULUMI_NOW;
         }
         await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview-renewed-now") });
-        admin = writeCreds(creds, "admin-renewed", { ca: (await p.stack.outputs()).caCertPem.value, cert: (await p.stack.outputs()).adminCertPem.value, key: (await p.stack.outputs()).adminKeyPem.value });
+        const out = await p.stack.outputs();
+        admin = writeCreds(creds, "admin-renewed", { ca: out.caCertPem.value, cert: out.adminCertPem.value, key: out.adminKeyPem.value });
     });
 
     test("unsafe changes are refused at preview and at up, naming the key and the fix, and nothing is touched", async () => {

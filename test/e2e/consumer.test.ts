@@ -11,7 +11,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { hosts, hostsUp, Inventory, ROOT } from "../support/hosts";
+import { hosts, hostsUp, Inventory, ROOT, stackMembers } from "../support/hosts";
 import { ClientCreds, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
 import { assertOneHealthyCluster } from "../support/checks";
 import { automationEnv, pulumiSuite } from "../support/toolchain";
@@ -75,7 +75,7 @@ pulumiSuite("etcd-pulumi as an installed package (examples/consumer, real Pulumi
     test("its stack deploys a healthy cluster on the local hosts, and a second preview shows no changes", async () => {
         const project = path.join(dir, "consumer");
         const { archive, sums } = releaseArchive(VERSION);
-        const members = inv.hosts.filter((h) => NAMES.includes(h.name)).map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey }));
+        const members = stackMembers(inv, NAMES);
         const config = {
             "etcd-consumer:members": members,
             "etcd-consumer:binary": { path: archive, sha256sums: sums },

@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { hosts, hostsUp, Inventory, onHostOk } from "../support/hosts";
+import { hosts, hostsUp, Inventory, onHostOk, stackMembers } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
 import { assertNoLostWrites, assertOneHealthyCluster } from "../support/checks";
 import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
@@ -24,7 +24,7 @@ let bin: string;
 let endpoints: string;
 let admin: ClientCreds;
 
-const members = () => inv.hosts.filter((h) => NAMES.includes(h.name)).map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey }));
+const members = () => stackMembers(inv, NAMES);
 const versions = () => JSON.parse(etcdctl(bin, endpoints, admin, ["endpoint", "status", "-w", "json"]).stdout).map((s: { Status: { version: string } }) => s.Status.version);
 
 pulumiSuite(`etcd upgrade ${FROM} -> ${TO} through pulumi up (real Pulumi CLI)`, { timeout: 20 * 60 * 1000 }, () => {

@@ -58,3 +58,8 @@ export function etcdStartStamp(inv: Inventory, host: string): string {
     if (!h) throw new Error(`no test host ${host}`);
     return onHostOk(inv, h.name, "systemctl show etcd -p ExecMainStartTimestampMonotonic --value").trim();
 }
+
+/** The `members` stack config for the named test hosts, host keys pinned. */
+export function stackMembers(inv: Inventory, names: string[]): { name: string; address: string; hostKey: string }[] {
+    return inv.hosts.filter((h) => names.includes(h.name)).map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey }));
+}

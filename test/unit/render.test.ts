@@ -104,7 +104,6 @@ test("every host script is valid bash with strict mode, names host and step; the
     const paths = hostPaths(s.dataDir, s.walDir);
     const bundle = "/etc/etcd/x 0600 etcd:etcd eA==\n";
     const all = {
-        prepare: scripts.prepareScript(s, m, paths),
         install: scripts.installScript(s, m, paths, "c".repeat(64)),
         filesNew: scripts.filesScript(s, m, paths, "new", bundle),
         filesExisting: scripts.filesScript(s, m, paths, "existing", bundle),
