@@ -25,6 +25,7 @@ export const clientUrls = cluster.clientUrls;
 export const clientEndpoints = cluster.clientEndpoints;
 export const peerUrls = cluster.peerUrls;
 export const caCertPem = cluster.caCertPem;
+export const caBundlePem = cluster.caBundlePem;
 export const adminCertPem = cluster.adminCertPem;
 export const adminKeyPem = cluster.adminKeyPem;
 export const apiserverCertPem = cluster.apiserverCertPem;

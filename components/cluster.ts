@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { remote } from "@pulumi/command";
 import { connectionFor, EtcdMember } from "./member";
-import { snapshotScript } from "./render/membership";
+import { pruneScript, snapshotScript } from "./render/membership";
 import { stepInvocation, stepStdin } from "./render/shell";
 import { createPki } from "./pki";
 import { obtainRelease } from "./release";
@@ -21,7 +21,10 @@ export class EtcdCluster extends pulumi.ComponentResource {
     public readonly clientEndpoints: pulumi.Output<string>;
     public readonly peerUrls: pulumi.Output<string[]>;
     public readonly memberNames: pulumi.Output<string[]>;
+    /** The CAs to trust (PEM): the cluster's CA, or the old and the new one while a CA rotation runs. */
     public readonly caCertPem: pulumi.Output<string>;
+    /** Same as caCertPem, under the name the CA rotation docs use: clients should trust exactly this bundle. */
+    public readonly caBundlePem: pulumi.Output<string>;
     public readonly adminCertPem: pulumi.Output<string>;
     /** Secret. */
     public readonly adminKeyPem: pulumi.Output<string>;
@@ -83,33 +86,50 @@ export class EtcdCluster extends pulumi.ComponentResource {
             { parent: this, dependsOn: after },
         );
 
-        const members: EtcdMember[] = [];
-        let previous: pulumi.Resource | undefined;
-        for (const m of sorted) {
-            const member = new EtcdMember(
-                {
-                    prefix: name,
-                    settings: s,
-                    member: m,
-                    paths,
-                    initialMembers: s.members,
-                    bootstrapState: "new",
-                    clusterToken,
-                    caCertPem: pki.caCertPem,
-                    pki: pki.members.get(m.name)!,
-                    release,
-                    privateKey,
-                    previousService: previous,
-                    after,
-                    installAfter: [snapshot],
-                },
-                // Not even the member's component is registered before the record accepted the change.
-                { parent: this, dependsOn: after },
-            );
-            previous = member.service;
-            members.push(member);
-        }
-        const services = members.map((x) => x.service);
+        const members: EtcdMember[] = sorted.map(
+            (m) =>
+                new EtcdMember(
+                    {
+                        prefix: name,
+                        settings: s,
+                        member: m,
+                        paths,
+                        bootstrap: record.bootstrap.apply((b) => b[m.name]),
+                        clusterToken,
+                        caBundlePem: pki.caBundlePem,
+                        pki: pki.members.get(m.name)!,
+                        release,
+                        privateKey,
+                        after,
+                        installAfter: [snapshot],
+                    },
+                    // Not even the member's component is registered before the record accepted the change.
+                    { parent: this, dependsOn: after },
+                ),
+        );
+        // Members the config no longer lists leave the cluster before any service step runs (their own
+        // resources, service included, are deleted at the end of the run). Run on the first member by name.
+        const runner = members[0];
+        const prune = new remote.Command(
+            `${name}-remove-members`,
+            {
+                connection: runner.connection,
+                addPreviousOutputInEnv: false,
+                logging: "stdout",
+                stdin: stepStdin({ create: pruneScript(s, first, paths, s.members, "create"), update: pruneScript(s, first, paths, s.members, "update") }),
+                create: stepInvocation(`${first.name}/remove-members`, "create", first.sudo),
+                update: stepInvocation(`${first.name}/remove-members`, "update", first.sudo),
+            },
+            { parent: this, dependsOn: [...after, runner.configure] },
+        );
+        // Service steps one member at a time, in name order, after every member's files are in place:
+        // a restart that drops the old CA (rotation) must find every peer already holding new certificates.
+        let previous: pulumi.Resource[] = [prune, ...members.map((x) => x.configure)];
+        const services = members.map((member) => {
+            const service = member.addService(previous);
+            previous = [service];
+            return service;
+        });
         const ready = members.map((member) => member.addReadyCheck(services));
         // Outputs that describe the deployed cluster wait for every member's readiness check.
         const whenReady = <T>(value: T): pulumi.Output<T> => pulumi.all(ready.map((r) => r.stdout)).apply(() => value);
@@ -119,7 +139,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
         this.clientEndpoints = whenReady(ordered.map((x) => x.clientUrl).join(","));
         this.peerUrls = whenReady(ordered.map((x) => x.peerUrl));
         this.memberNames = whenReady(s.members.map((m) => m.name));
-        this.caCertPem = pki.caCertPem;
+        this.caCertPem = pki.caBundlePem;
+        this.caBundlePem = pki.caBundlePem;
         this.adminCertPem = pki.admin.certPem;
         this.adminKeyPem = pulumi.secret(pki.admin.keyPem);
         this.apiserverCertPem = pki.apiserver.certPem;
@@ -133,6 +154,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
             peerUrls: this.peerUrls,
             memberNames: this.memberNames,
             caCertPem: this.caCertPem,
+            caBundlePem: this.caBundlePem,
             adminCertPem: this.adminCertPem,
             adminKeyPem: this.adminKeyPem,
             apiserverCertPem: this.apiserverCertPem,

@@ -1,13 +1,17 @@
 /**
  * One etcd member on one host: the remote steps that put etcd there, as children named after the
- * member. Everything that goes onto the host is rendered in ./render; this file only wires it.
+ * member. Everything that goes onto the host is rendered in ./render; this file only wires it. The
+ * cluster decides the order (cluster.ts): configure on every member, then the service steps one member
+ * at a time, then the readiness checks.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
+import { incarnationOf, MemberBootstrap } from "./plan/bootstrap";
 import { MemberPki } from "./pki";
 import { VerifiedRelease } from "./release";
 import { clientUrl, peerUrl, renderEtcdConfig } from "./render/config";
 import { memberFilePaths, memberFiles, renderFileBundle } from "./render/files";
+import { joinLines } from "./render/membership";
 import { HostPaths } from "./render/paths";
 import { renderEtcdctlProfile } from "./render/profile";
 import { configureDeleteScript, configureScript, readyScript, serviceScript, stagedArchivePath, stopScript } from "./render/scripts";
@@ -22,17 +26,14 @@ export interface EtcdMemberInputs {
     settings: ClusterSettings;
     member: MemberSettings;
     paths: HostPaths;
-    /** Members the cluster has when this member first starts (all of them, for a new cluster). */
-    initialMembers: MemberSettings[];
-    /** "new" for members created with the cluster, "existing" for members joining later. */
-    bootstrapState: "new" | "existing";
+    /** How this member first starts (founder or joiner), as the record decided. */
+    bootstrap: pulumi.Output<MemberBootstrap>;
     clusterToken: pulumi.Input<string>;
-    caCertPem: pulumi.Input<string>;
+    /** The CAs the member trusts (two during a CA rotation). */
+    caBundlePem: pulumi.Input<string>;
     pki: MemberPki;
     release: Promise<VerifiedRelease>;
     privateKey: pulumi.Input<string>;
-    /** The previous member's service step: restarts run one member at a time, in name order. */
-    previousService?: pulumi.Resource;
     /** Resources every step of this member waits for (the cluster's record, whose check guards the change). */
     after: pulumi.Resource[];
     /** Steps that must finish before a (new) release is installed, e.g. the pre-upgrade snapshot. */
@@ -69,10 +70,13 @@ export class EtcdMember extends pulumi.ComponentResource {
     public readonly name: string;
     public readonly clientUrl: string;
     public readonly peerUrl: string;
-    /** The step that starts etcd on this host, and restarts it when what etcd reads at start changed. */
-    public readonly service: remote.Command;
-    private readonly connection: types.input.remote.ConnectionArgs;
+    /** User, directories, verified release, config, unit, certificates (one SSH session). */
+    public readonly configure: remote.Command;
+    /** The SSH connection of this member's steps (also used by cluster-level steps run here). */
+    public readonly connection: types.input.remote.ConnectionArgs;
     private readonly inputs: EtcdMemberInputs;
+    private readonly config: pulumi.Output<string>;
+    private readonly sha256: pulumi.Output<string>;
 
     constructor(inputs: EtcdMemberInputs, opts?: pulumi.ComponentResourceOptions) {
         const { prefix, settings: s, member: m, paths } = inputs;
@@ -82,37 +86,35 @@ export class EtcdMember extends pulumi.ComponentResource {
         this.clientUrl = clientUrl(m, s);
         this.peerUrl = peerUrl(m, s);
         const conn = (this.connection = connectionFor(s, m, inputs.privateKey));
-        const child = (suffix: string) => `${prefix}-${m.name}-${suffix}`;
-        // Scripts travel on stdin; the command text only names the host, the step and the action.
-        const step = (suffix: string) => ({
-            connection: conn,
-            addPreviousOutputInEnv: false,
-            logging: "stdout" as const,
-            create: stepInvocation(`${m.name}/${suffix}`, "create", m.sudo),
-            update: stepInvocation(`${m.name}/${suffix}`, "update", m.sudo),
-            delete: stepInvocation(`${m.name}/${suffix}`, "delete", m.sudo),
-        });
 
         // The archive goes to the SSH user's home (SFTP creates the directory), so the upload needs no step before it.
         const upload = new remote.CopyToRemote(
-            child("upload"),
+            this.child("upload"),
             {
                 connection: conn,
                 source: new pulumi.asset.FileAsset(inputs.release.then((r) => r.path)),
                 remotePath: stagedArchivePath(s, paths),
+                // A replaced member (new host, or a bumped replacement counter) needs the archive again;
+                // the provider only re-copies for a new source or path, not for a new connection.
+                triggers: [incarnationOf(m)],
             },
             { parent: this, dependsOn: inputs.after },
         );
-        const sha256 = pulumi.output(inputs.release).apply((r) => r.sha256);
+        this.sha256 = pulumi.output(inputs.release).apply((r) => r.sha256);
 
-        const config = pulumi
-            .output(inputs.clusterToken)
-            .apply((token) => renderEtcdConfig({ settings: s, member: m, initialMembers: inputs.initialMembers, clusterToken: token, paths }));
+        // initial-cluster is what the record decided for this member: it never changes while the member stays.
+        this.config = pulumi
+            .all([inputs.clusterToken, inputs.bootstrap])
+            .apply(([token, b]) => renderEtcdConfig({ settings: s, member: m, initialMembers: b.initialCluster, clusterToken: token, paths }));
         const unit = renderUnit(s, paths);
+        const { server, peer, client } = inputs.pki;
         const bundle = pulumi
-            .all([config, inputs.caCertPem, inputs.pki.server.certPem, inputs.pki.server.keyPem, inputs.pki.peer.certPem, inputs.pki.peer.keyPem, inputs.pki.client.certPem, inputs.pki.client.keyPem])
-            .apply(([cfg, ca, sc, sk, pc, pk, cc, ck]) =>
-                renderFileBundle(
+            .all([this.config, inputs.caBundlePem, server.certPem, server.keyPem, peer.certPem, peer.keyPem, client.certPem, client.keyPem])
+            .apply(([cfg, ca, sc, sk, pc, pk, cc, ck]) => ({
+                ca,
+                cc,
+                ck,
+                text: renderFileBundle(
                     memberFiles(paths, {
                         config: cfg,
                         unit,
@@ -126,18 +128,25 @@ export class EtcdMember extends pulumi.ComponentResource {
                         clientKey: ck,
                     }),
                 ),
-            );
-        // User, directories, verified release, config, unit, certificates and keys: one SSH session. Its
-        // stdin embeds the private keys, so it is secret.
-        const configure = new remote.Command(
-            child("configure"),
+            }));
+        // Its stdin embeds the private keys, so it is secret.
+        this.configure = new remote.Command(
+            this.child("configure"),
             {
-                ...step("configure"),
+                ...this.step("configure"),
                 stdin: pulumi.secret(
-                    pulumi.all([sha256, bundle]).apply(([h, b]) =>
+                    pulumi.all([this.sha256, bundle, inputs.bootstrap]).apply(([h, b, boot]) =>
+                        // The incarnation line makes a replaced member's host (even one at the same address) configured again.
+                        `# member incarnation ${boot.incarnation}\n` +
                         stepStdin({
-                            create: configureScript(s, m, paths, { sha256: h, bootstrapState: inputs.bootstrapState, bundle: b }),
-                            update: configureScript(s, m, paths, { sha256: h, bootstrapState: "existing", bundle: b }),
+                            create: configureScript(s, m, paths, { sha256: h, bootstrapState: boot.state, bundle: b.text }),
+                            update: configureScript(s, m, paths, {
+                                sha256: h,
+                                bootstrapState: "existing",
+                                bundle: b.text,
+                                // Certificates from a new CA only once every member trusts it (CA rotation, phase reissue).
+                                ...(s.caRotation === "reissue" ? { probeNewCa: { caBundle: b.ca, clientCert: b.cc, clientKey: b.ck } } : {}),
+                            }),
                             delete: configureDeleteScript(s, m, paths, memberFilePaths(paths)),
                         }),
                     ),
@@ -145,31 +154,59 @@ export class EtcdMember extends pulumi.ComponentResource {
             },
             { parent: this, dependsOn: [upload, ...inputs.after, ...(inputs.installAfter ?? [])], additionalSecretOutputs: ["stdin"] },
         );
-
-        // Chained member after member (previousService), so restarts happen one at a time. Whether a
-        // restart is needed is decided on the host (serviceScript), not by this resource's diff.
-        this.service = new remote.Command(
-            child("service"),
-            {
-                ...step("service"),
-                stdin: pulumi.all([config, inputs.caCertPem, sha256]).apply(([cfg, ca, h]) =>
-                    stepStdin({
-                        create: serviceScript(s, m, paths, "bootstrap"),
-                        update: `${startInputsComment({ config: cfg, unit, caCert: ca, binarySha256: h })}\n${serviceScript(s, m, paths, "converge")}`,
-                        delete: stopScript(m),
-                    }),
-                ),
-            },
-            { parent: this, dependsOn: [configure, ...(inputs.previousService ? [inputs.previousService] : [])] },
-        );
         this.registerOutputs({ name: this.name, clientUrl: this.clientUrl, peerUrl: this.peerUrl });
+    }
+
+    private child(suffix: string): string {
+        return `${this.inputs.prefix}-${this.inputs.member.name}-${suffix}`;
+    }
+
+    /** Scripts travel on stdin; the command text only names the host, the step and the action. */
+    private step(suffix: string) {
+        const m = this.inputs.member;
+        return {
+            connection: this.connection,
+            addPreviousOutputInEnv: false,
+            logging: "stdout" as const,
+            create: stepInvocation(`${m.name}/${suffix}`, "create", m.sudo),
+            update: stepInvocation(`${m.name}/${suffix}`, "update", m.sudo),
+            delete: stepInvocation(`${m.name}/${suffix}`, "delete", m.sudo),
+        };
+    }
+
+    /**
+     * The step that starts etcd on this host (a joiner: added as a learner, started, promoted), and
+     * restarts it when what etcd reads at start changed. Whether a restart is needed is decided on the
+     * host (serviceScript), not by this resource's diff. `after`: the cluster chains these one member at a time.
+     */
+    addService(after: pulumi.Resource[]): remote.Command {
+        const { settings: s, member: m, paths } = this.inputs;
+        const unit = renderUnit(s, paths);
+        return new remote.Command(
+            this.child("service"),
+            {
+                ...this.step("service"),
+                stdin: pulumi.all([this.config, this.inputs.caBundlePem, this.sha256, this.inputs.bootstrap]).apply(([cfg, ca, h, boot]) => {
+                    const join = joinLines(s, m, paths, {
+                        incarnation: boot.incarnation,
+                        joinVia: boot.state === "existing" ? boot.initialCluster.filter((p) => p.name !== m.name).map((p) => clientUrl(p, s)) : undefined,
+                    });
+                    return stepStdin({
+                        create: serviceScript(s, m, paths, "bootstrap", join),
+                        update: `${startInputsComment({ config: cfg, unit, caCert: ca, binarySha256: h })}\n${serviceScript(s, m, paths, "converge", join)}`,
+                        delete: stopScript(m),
+                    });
+                }),
+            },
+            { parent: this, dependsOn: after },
+        );
     }
 
     /** Bounded wait until this member and the cluster are healthy; runs after every member was started. */
     addReadyCheck(after: pulumi.Resource[]): remote.Command {
-        const { prefix, settings: s, member: m, paths } = this.inputs;
+        const { settings: s, member: m, paths } = this.inputs;
         return new remote.Command(
-            `${prefix}-${m.name}-ready`,
+            this.child("ready"),
             {
                 connection: this.connection,
                 addPreviousOutputInEnv: false,

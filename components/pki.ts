@@ -5,6 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { isIP } from "node:net";
+import { caLayout } from "./plan/caRotation";
 import { PEER_CN } from "./render/config";
 import { ClusterSettings, MemberSettings } from "./settings";
 
@@ -21,7 +22,8 @@ export interface MemberPki {
 }
 
 export interface ClusterPki {
-    caCertPem: pulumi.Output<string>;
+    /** The CAs every member and client trusts (PEM, oldest first): two during a CA rotation, else one. */
+    caBundlePem: pulumi.Output<string>;
     members: Map<string, MemberPki>;
     admin: KeyPair;
     apiserver: KeyPair;
@@ -62,20 +64,31 @@ function privateKey(name: string, s: ClusterSettings, opts: pulumi.CustomResourc
 
 export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Resource, after: pulumi.Resource[] = [], leafGeneration?: pulumi.Input<number>): ClusterPki {
     const opts: pulumi.CustomResourceOptions = { parent, dependsOn: after };
-    const caKey = privateKey(`${prefix}-ca-key`, s, opts);
-    const ca = new tls.SelfSignedCert(
-        `${prefix}-ca`,
-        {
-            privateKeyPem: caKey.privateKeyPem,
-            isCaCertificate: true,
-            validityPeriodHours: s.certValidityHours,
-            allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
-            subject: { commonName: `${prefix} etcd CA`, organization: "etcd-pulumi" },
-        },
-        // certValidityHours re-issues the leaf certificates only: a new CA would cut members off from
-        // each other (etcd reads its trusted CA only at start), so the CA keeps the validity it got.
-        { ...opts, ignoreChanges: ["validityPeriodHours"] },
-    );
+    // One CA per generation; during a rotation the old and the new one exist (plan/caRotation.ts).
+    const layout = caLayout({ generation: s.caGeneration, rotation: s.caRotation ?? "none" });
+    const cas = new Map<number, { key: tls.PrivateKey; cert: tls.SelfSignedCert }>();
+    for (const g of layout.generations) {
+        const base = g === 1 ? `${prefix}-ca` : `${prefix}-ca-g${g}`;
+        // A CA keeps the key it was made with: a new keyAlgorithm applies to the next generation only
+        // (the record refuses it outside a rotation), so the old CA never changes under running members.
+        const key = privateKey(`${base}-key`, s, { ...opts, ignoreChanges: ["algorithm", "ecdsaCurve", "rsaBits"] });
+        const cert = new tls.SelfSignedCert(
+            base,
+            {
+                privateKeyPem: key.privateKeyPem,
+                isCaCertificate: true,
+                validityPeriodHours: s.certValidityHours,
+                allowedUses: ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
+                subject: { commonName: g === 1 ? `${prefix} etcd CA` : `${prefix} etcd CA generation ${g}`, organization: "etcd-pulumi" },
+            },
+            // certValidityHours re-issues the leaf certificates only: a new CA would cut members off from
+            // each other (etcd reads its trusted CA only at start), so the CA keeps the validity it got.
+            { ...opts, ignoreChanges: ["validityPeriodHours"] },
+        );
+        cas.set(g, { key, cert });
+    }
+    const issuer = cas.get(layout.leafIssuer)!;
+    const caBundlePem = pulumi.all(layout.trusted.map((g) => cas.get(g)!.cert.certPem)).apply((pems) => pems.map((p) => p.trimEnd() + "\n").join(""));
     const issue = (name: string, spec: CertSpec): KeyPair => {
         const key = privateKey(`${name}-key`, s, opts);
         const csr = new tls.CertRequest(
@@ -92,8 +105,8 @@ export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Res
             `${name}-cert`,
             {
                 certRequestPem: csr.certRequestPem,
-                caPrivateKeyPem: caKey.privateKeyPem,
-                caCertPem: ca.certPem,
+                caPrivateKeyPem: issuer.key.privateKeyPem,
+                caCertPem: issuer.cert.certPem,
                 validityPeriodHours: s.certValidityHours,
                 allowedUses: ["digital_signature", "key_encipherment", ...spec.usages],
             },
@@ -112,7 +125,7 @@ export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Res
     }
     const clientSpec = (cn: string): CertSpec => ({ commonName: cn, ipAddresses: [], dnsNames: [], usages: ["client_auth"] });
     return {
-        caCertPem: ca.certPem,
+        caBundlePem,
         members,
         admin: issue(`${prefix}-admin`, clientSpec(ADMIN_CN)),
         apiserver: issue(`${prefix}-apiserver`, clientSpec(APISERVER_CN)),

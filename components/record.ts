@@ -7,6 +7,7 @@
  * `plannedChanges`, which the component prints at preview.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { MemberBootstrap } from "./plan/bootstrap";
 import { LeafRenewal } from "./plan/leafRenewal";
 import { ClusterRecord, reviewTransition } from "./plan/transition";
 
@@ -21,11 +22,13 @@ interface RecordState {
     record: ClusterRecord;
     renewBeforeHours: number;
     leafRenewal: LeafRenewal;
+    bootstrap: Record<string, MemberBootstrap>;
 }
 
-// Kept and compared: record, renewBeforeHours and leafRenewal (set by check). plannedChanges is the plan
+// Kept and compared: record, renewBeforeHours, leafRenewal and bootstrap (the last two set by check). plannedChanges is the plan
 // text of the last check, now the program's clock, __provider the serialized provider: none is compared.
-const kept = (p: Partial<RecordState>) => JSON.stringify([p.record, p.renewBeforeHours, p.leafRenewal]);
+const kept = (p: Partial<RecordState>) => JSON.stringify([p.record, p.renewBeforeHours, p.leafRenewal, p.bootstrap]);
+const outs = (s: RecordState) => ({ record: s.record, renewBeforeHours: s.renewBeforeHours, leafRenewal: s.leafRenewal, bootstrap: s.bootstrap, plannedChanges: [] });
 
 const provider: pulumi.dynamic.ResourceProvider = {
     async check(olds: Partial<RecordState> | undefined, news: RecordInputs) {
@@ -33,9 +36,10 @@ const provider: pulumi.dynamic.ResourceProvider = {
             now: new Date(news.now),
             renewBeforeHours: news.renewBeforeHours,
             previousLeafRenewal: olds?.leafRenewal,
+            previousBootstrap: olds?.bootstrap,
         });
         return {
-            inputs: { ...news, leafRenewal: review.leafRenewal, plannedChanges: review.changes },
+            inputs: { ...news, leafRenewal: review.leafRenewal, bootstrap: review.bootstrap, plannedChanges: review.changes },
             failures: review.refusals.map((r) => ({ property: r.property, reason: r.reason })),
         };
     },
@@ -44,10 +48,10 @@ const provider: pulumi.dynamic.ResourceProvider = {
     },
     // The stored outputs carry no plan, so a later run without changes prints none.
     async create(inputs: RecordState) {
-        return { id: "etcd-cluster-record", outs: { record: inputs.record, renewBeforeHours: inputs.renewBeforeHours, leafRenewal: inputs.leafRenewal, plannedChanges: [] } };
+        return { id: "etcd-cluster-record", outs: outs(inputs) };
     },
     async update(_id: string, _olds: unknown, news: RecordState) {
-        return { outs: { record: news.record, renewBeforeHours: news.renewBeforeHours, leafRenewal: news.leafRenewal, plannedChanges: [] } };
+        return { outs: outs(news) };
     },
 };
 
@@ -63,8 +67,10 @@ export class EtcdClusterRecord extends pulumi.dynamic.Resource {
     declare public readonly plannedChanges: pulumi.Output<string[]>;
     /** The leaf certificates' generation: they are replaced when it changes. */
     declare public readonly leafRenewal: pulumi.Output<LeafRenewal>;
+    /** How each member first starts: founder of a new cluster or joiner (plan/bootstrap.ts). */
+    declare public readonly bootstrap: pulumi.Output<Record<string, MemberBootstrap>>;
 
     constructor(name: string, args: EtcdClusterRecordArgs, opts?: pulumi.CustomResourceOptions) {
-        super(provider, name, { ...args, leafRenewal: undefined, plannedChanges: undefined }, opts, "etcd-pulumi", "EtcdClusterRecord");
+        super(provider, name, { ...args, leafRenewal: undefined, bootstrap: undefined, plannedChanges: undefined }, opts, "etcd-pulumi", "EtcdClusterRecord");
     }
 }

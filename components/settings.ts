@@ -13,7 +13,12 @@ export interface MemberSettings {
     /** Run host scripts through sudo (non-root SSH user). */
     sudo: boolean;
     hostKey?: string;
+    /** Bumped to replace the member on its host: removed from the cluster, then joins fresh (old data moved aside). */
+    replacement: number;
 }
+
+/** A CA rotation in progress: which phase the config asks for (see plan/caRotation.ts). */
+export type CaRotationPhase = "trust-both" | "reissue";
 
 export interface BinarySourceSettings {
     kind: "official" | "mirror" | "local";
@@ -46,6 +51,12 @@ export interface ClusterSettings {
     certValidityHours: number;
     certRenewBeforeHours: number;
     keyAlgorithm: "ECDSA" | "RSA";
+    /** Which CA signs the leaves once no rotation runs; bumped (with caRotation: trust-both) to rotate the CA. */
+    caGeneration: number;
+    /** The phase of a running CA rotation; undefined when none runs (or to finish one). */
+    caRotation?: CaRotationPhase;
+    /** Allow shrinking the member list below 3. */
+    allowSmallCluster: boolean;
     clusterToken?: string;
     sshUser: string;
     dialErrorLimit: number;

@@ -32,6 +32,9 @@ export const STACK_CONFIG_KEYS: Record<string, Kind> = {
     certValidityHours: "integer",
     certRenewBeforeHours: "integer",
     keyAlgorithm: "string",
+    caGeneration: "integer",
+    caRotation: "string",
+    allowSmallCluster: "boolean",
     clusterToken: "string",
     allowEvenMembers: "boolean",
     purgeDataOnDestroy: "boolean",
@@ -45,7 +48,7 @@ export const STACK_CONFIG_KEYS: Record<string, Kind> = {
     sshPerDialTimeout: "integer",
 };
 
-const MEMBER_FIELDS = ["name", "address", "listenAddress", "sshHost", "sshPort", "sshUser", "hostKey"];
+const MEMBER_FIELDS = ["name", "address", "listenAddress", "sshHost", "sshPort", "sshUser", "hostKey", "replacement"];
 const BINARY_FIELDS = ["path", "url", "sha256", "sha256sums"];
 const BASTION_FIELDS = ["host", "port", "user", "hostKey"];
 

@@ -16,6 +16,11 @@ export interface EtcdMemberArgs {
     sshUser?: string;
     /** Pin the host's SSH key (authorized_keys format line, e.g. `ssh-ed25519 AAAA...`). */
     hostKey?: string;
+    /**
+     * Bump (0 -> 1 -> 2 ...) to replace this member on its host, e.g. after it lost its disk: the next
+     * `pulumi up` removes it from the cluster, moves its old data dir aside and joins it fresh. Default 0.
+     */
+    replacement?: number;
 }
 
 /** A jump host the deployer tunnels through. */
@@ -91,6 +96,15 @@ export interface EtcdClusterArgs {
     certRenewBeforeHours?: number;
     /** "ECDSA" (P-256, default) or "RSA" (3072 bits). */
     keyAlgorithm?: string;
+    /**
+     * The CA generation (default 1). To rotate the CA: bump it together with `caRotation: "trust-both"`,
+     * then set `caRotation: "reissue"`, then remove `caRotation`; one `pulumi up` each (README "Day 2").
+     */
+    caGeneration?: number;
+    /** Phase of a running CA rotation: "trust-both" or "reissue"; unset when none runs. */
+    caRotation?: string;
+    /** Allow shrinking the member list below 3 members (no fault tolerance left). */
+    allowSmallCluster?: boolean;
     /** Fixed initial-cluster-token; default: generated once with @pulumi/random. */
     clusterToken?: string;
     /** Allow an even number of members (not recommended: no extra fault tolerance). */

@@ -78,6 +78,9 @@ function checkMember(m: EtcdMemberArgs, i: number, problems: string[]): void {
     if (m.hostKey !== undefined && (typeof m.hostKey !== "string" || !/^(ssh-|ecdsa-)\S+ \S+/.test(m.hostKey))) {
         problems.push(`${at}.hostKey: must be an authorized_keys style line such as "ssh-ed25519 AAAA..." (see ssh-keyscan)`);
     }
+    if (m.replacement !== undefined && (typeof m.replacement !== "number" || !Number.isInteger(m.replacement) || m.replacement < 0)) {
+        problems.push(`${at}.replacement: ${JSON.stringify(m.replacement)} must be a whole number (0, 1, 2, ...); bump it by one to replace the member`);
+    }
 }
 
 function duplicates(values: string[]): string[] {
@@ -214,6 +217,17 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
     }
     const keyAlgorithm = args.keyAlgorithm ?? "ECDSA";
     if (keyAlgorithm !== "ECDSA" && keyAlgorithm !== "RSA") problems.push(`keyAlgorithm: ${JSON.stringify(keyAlgorithm)} must be "ECDSA" (P-256) or "RSA"`);
+    const caGeneration = args.caGeneration ?? 1;
+    if (typeof caGeneration !== "number" || !Number.isInteger(caGeneration) || caGeneration < 1) {
+        problems.push(`caGeneration: ${JSON.stringify(caGeneration)} must be a whole number of at least 1 (default 1)`);
+    }
+    const caRotation = args.caRotation;
+    if (caRotation !== undefined && caRotation !== "trust-both" && caRotation !== "reissue") {
+        problems.push(`caRotation: ${JSON.stringify(caRotation)} must be "trust-both" or "reissue", or unset to finish a rotation`);
+    }
+    if (caRotation !== undefined && caGeneration === 1) {
+        problems.push(`caRotation: a rotation moves to a new CA generation; set caGeneration to 2 (one more than the current) together with caRotation: trust-both`);
+    }
     if (args.clusterToken !== undefined && (typeof args.clusterToken !== "string" || !/^[A-Za-z0-9._-]{8,128}$/.test(args.clusterToken))) {
         problems.push(`clusterToken: must be 8-128 characters of letters, digits, '.', '_' or '-' and unique per cluster`);
     }
@@ -251,6 +265,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         sshUser: m.sshUser ?? sshUser,
         sudo: ssh.sudo ?? (m.sshUser ?? sshUser) !== "root",
         hostKey: m.hostKey,
+        replacement: m.replacement ?? 0,
     }));
     return {
         members: resolvedMembers,
@@ -273,6 +288,9 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         certValidityHours,
         certRenewBeforeHours,
         keyAlgorithm: keyAlgorithm as "ECDSA" | "RSA",
+        caGeneration,
+        caRotation: caRotation as ClusterSettings["caRotation"],
+        allowSmallCluster: args.allowSmallCluster ?? false,
         clusterToken: args.clusterToken,
         sshUser,
         dialErrorLimit: ssh.dialErrorLimit ?? 4,

@@ -18,9 +18,12 @@ export function desiredRecord(s: ClusterSettings, paths: HostPaths, binarySha256
         walDir: s.walDir ?? "",
         unit: renderUnit(s, paths),
         leafCertificates: { validityHours: s.certValidityHours, extraSans: s.extraSans },
+        ca: { generation: s.caGeneration, rotation: s.caRotation ?? "none" },
+        allowSmallCluster: s.allowSmallCluster,
         members: s.members.map((m) => ({
             name: m.name,
             address: m.address,
+            replacement: m.replacement,
             // The token only appears in initial-cluster-token, which runtimeConfig drops.
             config: runtimeConfig(renderEtcdConfig({ settings: s, member: m, initialMembers: s.members, clusterToken: "", paths })),
         })),

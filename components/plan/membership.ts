@@ -9,6 +9,8 @@ import { PlanError } from "./planError";
 export interface DeployedMember {
     name: string;
     address: string;
+    /** The member's replacement counter (MemberSettings.replacement); a bump replaces it. */
+    replacement?: number;
 }
 
 export interface MembershipPlan<M extends DeployedMember = MemberSettings> {
@@ -32,8 +34,8 @@ export interface PlanOptions {
 
 /**
  * Plan the membership change. `deployed` is undefined when the cluster has never been deployed.
- * A member whose name stays but whose address changes is a replacement: removed, then added fresh
- * (its old data dir is never reused).
+ * A member whose name stays but whose address (or replacement counter) changes is a replacement:
+ * removed, then added fresh (its old data dir is never reused). Additions go in the order of `desired`.
  */
 export function planMembership<M extends DeployedMember = MemberSettings>(deployed: DeployedMember[] | undefined, desired: M[], opts: PlanOptions = {}): MembershipPlan<M> {
     const r = membershipChange(deployed, desired, opts);
@@ -50,7 +52,8 @@ export function membershipChange<M extends DeployedMember = MemberSettings>(
     if (deployed === undefined || deployed.length === 0) return { plan: { bootstrap: true, remove: [], add: [], keep: desired } };
     const desiredByName = new Map(desired.map((m) => [m.name, m]));
     const deployedByName = new Map(deployed.map((m) => [m.name, m]));
-    const remove = deployed.filter((d) => !desiredByName.has(d.name) || desiredByName.get(d.name)!.address !== d.address);
+    const sameIncarnation = (d: DeployedMember, m: DeployedMember) => d.address === m.address && (d.replacement ?? 0) === (m.replacement ?? 0);
+    const remove = deployed.filter((d) => !desiredByName.has(d.name) || !sameIncarnation(d, desiredByName.get(d.name)!));
     const replaced = new Set(remove.filter((d) => desiredByName.has(d.name)).map((d) => d.name));
     const keep = desired.filter((m) => deployedByName.has(m.name) && !replaced.has(m.name));
     const joining = desired.filter((m) => !deployedByName.has(m.name) || replaced.has(m.name));

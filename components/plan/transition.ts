@@ -5,14 +5,18 @@
  * the cluster is registered, so a refusal fails the preview before anything is touched.
  */
 import { parse } from "yaml";
+import { foundingBootstraps, MemberBootstrap, nextBootstraps } from "./bootstrap";
+import { CaState, caChange } from "./caRotation";
 import { decideLeafRenewal, LeafRenewal } from "./leafRenewal";
-import { membershipChange } from "./membership";
+import { membershipChange, quorum } from "./membership";
 import { versionChange } from "./version";
 
 /** One member as recorded: identity plus what its etcd reads at start (config without bootstrap-only keys). */
 export interface RecordedMember {
     name: string;
     address: string;
+    /** Bumped to replace the member on its host. */
+    replacement: number;
     /** The member's etcd config without the `initial-cluster*` keys. */
     config: string;
 }
@@ -32,6 +36,10 @@ export interface ClusterRecord {
     unit: string;
     /** What the leaf certificates are issued with: a change re-issues them (no restart). */
     leafCertificates: { validityHours: number; extraSans: string[] };
+    /** The CA generation and the phase of a running rotation. */
+    ca: CaState;
+    /** Shrinking below 3 members is allowed. */
+    allowSmallCluster: boolean;
     members: RecordedMember[];
 }
 
@@ -47,6 +55,8 @@ export interface TransitionReview {
     changes: string[];
     /** The leaf certificates' generation after this run (see leafRenewal.ts). */
     leafRenewal: LeafRenewal;
+    /** How each member of the config first starts (see bootstrap.ts); what was recorded on a refusal. */
+    bootstrap: Record<string, MemberBootstrap>;
 }
 
 /** What the record's check knows besides the two records. */
@@ -55,15 +65,11 @@ export interface ReviewContext {
     /** Hours before expiry at which leaf certificates are renewed. */
     renewBeforeHours: number;
     previousLeafRenewal?: LeafRenewal;
+    previousBootstrap?: Record<string, MemberBootstrap>;
 }
 
 /** Settings that cannot change under a running cluster, and why (each refusal names the fix). */
 const FIXED: { key: keyof ClusterRecord; property: string; why: string }[] = [
-    {
-        key: "keyAlgorithm",
-        property: "keyAlgorithm",
-        why: "would replace the CA and every member's keys at once; members that get new-CA certificates can no longer talk to the others (etcd reads its trusted CA only at start), so the cluster would lose quorum",
-    },
     { key: "peerPort", property: "peerPort", why: "changes the peer URLs stored in the cluster's membership, which a restart does not update; members would stop reaching each other one by one" },
     { key: "clientPort", property: "clientPort", why: "moves every member's client listener while the rolling restart's health checks still use the old one, and breaks every client's endpoint list" },
     { key: "dataDir", property: "dataDir", why: "would start every member on an empty data dir; moving data is an offline operation" },
@@ -85,15 +91,32 @@ export function changedConfigKeys(before: string, after: string): string[] {
 
 const names = (ms: { name: string }[]) => ms.map((m) => m.name).join(", ");
 
+const NO_ROTATION: CaState = { generation: 1, rotation: "none" };
+
+/** The record without what a CA rotation may change: anything else differing is a second kind of change. */
+const outsideRotation = (r: ClusterRecord) =>
+    JSON.stringify({
+        ...r,
+        ca: undefined,
+        keyAlgorithm: undefined,
+        allowSmallCluster: undefined,
+        members: r.members.map((m) => ({ name: m.name, address: m.address, replacement: m.replacement ?? 0, config: m.config })),
+    });
+
 /**
- * Review the change from `previous` (undefined: never deployed) to `next`. Restarts happen one member at
- * a time in name order (the order the component chains them).
+ * Review the change from `previous` (undefined: never deployed) to `next`. Member steps happen one
+ * member at a time in name order (the order the component chains them).
  */
 export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: ReviewContext): TransitionReview {
     const sorted = [...next.members].sort((a, b) => a.name.localeCompare(b.name));
     if (!isRecord(previous)) {
         const leaf = decideLeafRenewal(undefined, true, next.leafCertificates.validityHours, ctx.renewBeforeHours, ctx.now);
-        return { refusals: [], changes: [`new cluster: ${names(sorted)} bootstrap together (etcd ${next.version})`], leafRenewal: leaf.renewal };
+        return {
+            refusals: [],
+            changes: [`new cluster: ${names(sorted)} bootstrap together (etcd ${next.version})`],
+            leafRenewal: leaf.renewal,
+            bootstrap: foundingBootstraps(next.members),
+        };
     }
     const refusals: Refusal[] = [];
     const was = (key: keyof ClusterRecord) => JSON.stringify(previous[key] ?? "");
@@ -108,6 +131,17 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
         }
     }
     // Only plain values from here on: this runs as serialized code inside the record's provider.
+    const prevCa: CaState = previous.ca ?? NO_ROTATION;
+    const ca = caChange(prevCa, next.ca, previous.keyAlgorithm !== next.keyAlgorithm);
+    if ("problem" in ca) refusals.push({ property: "caRotation", reason: ca.problem });
+    else if ((ca.kind !== "same" || next.ca.rotation !== "none") && outsideRotation(previous) !== outsideRotation(next)) {
+        refusals.push({
+            property: "caRotation",
+            reason:
+                `caRotation: a CA rotation is running (generation ${next.ca.generation}); other changes wait until it is finished, so that a failure ` +
+                `is never half rotation, half something else. Nothing was changed; undo the other edits, finish the rotation, then make them`,
+        });
+    }
     const version = versionChange(previous.version, next.version);
     if ("problem" in version) {
         refusals.push({
@@ -117,43 +151,56 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
                 `(if the last pulumi up stopped part-way through an upgrade to ${previous.version}, run it again with that version to finish it)`,
         });
     }
-    const membership = membershipChange(previous.members, sorted);
-    if ("problem" in membership) {
-        refusals.push({ property: "members", reason: `${membership.problem}. Nothing was changed` });
-    } else if (membership.plan.remove.length > 0 || membership.plan.add.length > 0) {
-        const plan = membership.plan;
-        const steps = [...plan.remove.map((r) => `remove ${r.name} (${r.address})`), ...plan.add.map((a) => `add ${a.member.name} (${a.member.address})`)];
-        refusals.push({
-            property: "members",
-            reason:
-                `members: changing the member list of a deployed cluster (${steps.join(", then ")}) is not automated yet; ` +
-                `pulumi up would not do it safely, so nothing was changed. Restore the deployed list (${names(previous.members)})`,
-        });
-    }
+    const membership = membershipChange(previous.members, sorted, { allowSmallCluster: next.allowSmallCluster });
+    if ("problem" in membership) refusals.push({ property: "members", reason: `${membership.problem}. Nothing was changed` });
     const leafChanged = JSON.stringify(previous.leafCertificates) !== JSON.stringify(next.leafCertificates);
     const leaf = decideLeafRenewal(ctx.previousLeafRenewal, leafChanged, next.leafCertificates.validityHours, ctx.renewBeforeHours, ctx.now);
-    // A refused run keeps what was recorded, renewal included.
-    if (refusals.length > 0) return { refusals, changes: [], leafRenewal: ctx.previousLeafRenewal ?? leaf.renewal };
+    const recordedBootstrap = ctx.previousBootstrap ?? foundingBootstraps(previous.members);
+    // A refused run keeps what was recorded, renewal and bootstraps included.
+    if (refusals.length > 0 || "problem" in ca || "problem" in membership) {
+        return { refusals, changes: [], leafRenewal: ctx.previousLeafRenewal ?? leaf.renewal, bootstrap: recordedBootstrap };
+    }
 
-    const changes: string[] = [];
+    const changes: string[] = [...ca.words];
+    const plan = membership.plan;
     const kind = "kind" in version ? version.kind : "same";
     const binaryChanged = kind === "same" && previous.binarySha256 !== next.binarySha256;
     if (kind !== "same") {
         changes.push(`etcd ${previous.version} -> ${next.version} (${kind} upgrade): verified snapshot on ${sorted[0].name}, new binaries on every member, then the restarts below`);
     }
+    const replaced = new Set(plan.remove.filter((r) => plan.add.some((a) => a.member.name === r.name)).map((r) => r.name));
+    const pruned = plan.remove.filter((r) => !replaced.has(r.name));
+    if (pruned.length > 0) {
+        let n = previous.members.length;
+        for (const r of pruned) {
+            n -= 1;
+            changes.push(`${r.name} (${r.address}): leaves the cluster first (member remove through a member that stays, only while the others are healthy; ${n} members, quorum ${quorum(n)})`);
+        }
+    }
     const before = new Map(previous.members.map((m) => [m.name, m]));
+    const bundleChanged = ca.kind === "start" || ca.kind === "finish" || ca.kind === "abort";
+    const leavesReissued = ca.kind === "start" && previous.keyAlgorithm !== next.keyAlgorithm ? "new keys" : ca.kind === "reissue" || ca.kind === "back-to-trust-both" ? `from CA generation ${ca.kind === "reissue" ? next.ca.generation : next.ca.generation - 1}` : undefined;
     for (const m of sorted) {
+        const join = plan.add.find((a) => a.member.name === m.name);
+        if (join) {
+            const old = before.get(m.name);
+            const how = `joins as a learner (initial-cluster-state existing, initial-cluster ${names(join.initialMembers)}), promoted once in sync, then the next`;
+            changes.push(old ? `${m.name}: replaced (${old.address} -> ${m.address}${old.address === m.address ? `, replacement ${m.replacement}` : ""}): the old member is removed first, its data dir moved aside; then it ${how}` : `${m.name} (${m.address}): ${how}`);
+            continue;
+        }
         const why: string[] = [];
         const changedKeys = changedConfigKeys(before.get(m.name)?.config ?? "", m.config);
         if (changedKeys.length > 0) why.push(`config: ${changedKeys.join(", ")}`);
         if (previous.unit !== next.unit) why.push("systemd unit");
         if (kind !== "same") why.push(`binary ${next.version}`);
         if (binaryChanged) why.push(`binary: another etcd ${next.version} archive`);
+        if (bundleChanged) why.push("trusted CA bundle");
         if (why.length > 0) changes.push(`${m.name}: restart (${why.join("; ")}), only while the cluster is healthy, then wait until healthy and caught up`);
-        if (leafChanged) changes.push(`${m.name}: new leaf certificates (no restart: etcd re-reads them on each connection)`);
+        if (leafChanged || leavesReissued) changes.push(`${m.name}: new leaf certificates${leavesReissued ? ` (${leavesReissued})` : ""} (no restart: etcd re-reads them on each connection)`);
         else if (leaf.renewingExpiry) {
             changes.push(`${m.name}: leaf certificates renewed, they expire ${leaf.renewingExpiry} (within certRenewBeforeHours, ${ctx.renewBeforeHours} h); no restart`);
         }
     }
-    return { refusals, changes, leafRenewal: leaf.renewal };
+    for (const r of pruned) changes.push(`${r.name}: its etcd service is stopped and disabled, its files removed; its data dir is kept unless purgeDataOnDestroy is set`);
+    return { refusals, changes, leafRenewal: leaf.renewal, bootstrap: nextBootstraps(recordedBootstrap, previous.members, plan) };
 }

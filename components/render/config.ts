@@ -20,16 +20,19 @@ function host(address: string): string {
     return address.includes(":") ? `[${address}]` : address;
 }
 
-export function peerUrl(m: MemberSettings, s: ClusterSettings): string {
+/** Only the address matters for a URL; members recorded as peers (plan/bootstrap.ts) carry no more. */
+type Addressed = Pick<MemberSettings, "address">;
+
+export function peerUrl(m: Addressed, s: ClusterSettings): string {
     return `https://${host(m.address)}:${s.peerPort}`;
 }
 
-export function clientUrl(m: MemberSettings, s: ClusterSettings): string {
+export function clientUrl(m: Addressed, s: ClusterSettings): string {
     return `https://${host(m.address)}:${s.clientPort}`;
 }
 
 /** `name=peerURL,...` for the given members, in the order given. */
-export function initialCluster(members: MemberSettings[], s: ClusterSettings): string {
+export function initialCluster(members: (Addressed & { name: string })[], s: ClusterSettings): string {
     return members.map((m) => `${m.name}=${peerUrl(m, s)}`).join(",");
 }
 
@@ -37,7 +40,7 @@ export interface ConfigInputs {
     settings: ClusterSettings;
     member: MemberSettings;
     /** The members the cluster has (or will have) when this member first starts. */
-    initialMembers: MemberSettings[];
+    initialMembers: (Addressed & { name: string })[];
     clusterToken: string;
     paths: HostPaths;
 }

@@ -22,6 +22,8 @@ export interface HostPaths {
     startInputsTool: string;
     /** What the running etcd was started with; on tmpfs, written by the unit's ExecStartPre. */
     startedWith: string;
+    /** Which incarnation of the member this host's data belongs to (plan/bootstrap.ts); kept with the data. */
+    incarnationFile: string;
     dataDir: string;
     walDir?: string;
 }
@@ -48,6 +50,7 @@ export function hostPaths(dataDir: string, walDir?: string): HostPaths {
         toolDir: "/usr/local/lib/etcd-pulumi",
         startInputsTool: "/usr/local/lib/etcd-pulumi/start-inputs",
         startedWith: "/run/etcd-pulumi/started-with",
+        incarnationFile: "/var/lib/etcd-pulumi/incarnation",
         dataDir,
         walDir,
     };

@@ -154,15 +154,43 @@ export function configureScript(
     s: ClusterSettings,
     m: MemberSettings,
     paths: HostPaths,
-    c: { sha256: string; bootstrapState: "new" | "existing"; bundle: string },
+    c: { sha256: string; bootstrapState: "new" | "existing"; bundle: string; probeNewCa?: NewCaProbe },
 ): string {
     return script({ host: m.name, step: "prepare" }, [
         ...prepareLines(s, paths),
         phase(m, "install"),
         ...installLines(s, m, paths, c.sha256),
+        ...(c.probeNewCa ? [phase(m, "check-new-ca"), ...newCaProbeLines(s, paths, c.probeNewCa)] : []),
         phase(m, "files"),
         ...filesLines(s, paths, c.bootstrapState, c.bundle),
     ]);
+}
+
+/** A client certificate from a new CA, and the bundle to check servers with (CA rotation, phase reissue). */
+export interface NewCaProbe {
+    caBundle: string;
+    clientCert: string;
+    clientKey: string;
+}
+
+/**
+ * Before this host swaps in certificates from a new CA: every member of the cluster must already accept
+ * one (its running etcd trusts the new CA, i.e. phase trust-both finished everywhere); otherwise the
+ * members that still trust only the old CA would refuse this one's new peer certificate.
+ */
+function newCaProbeLines(s: ClusterSettings, paths: HostPaths, p: NewCaProbe): string[] {
+    const b64 = (v: string) => shq(Buffer.from(v, "utf8").toString("base64"));
+    return [
+        ...etcdctlHelpers(s, paths),
+        `probe=$(mktemp -d); trap 'rm -rf "$probe"' EXIT`,
+        `printf '%s' ${b64(p.caBundle)} | base64 -d > "$probe/ca.crt"; printf '%s' ${b64(p.clientCert)} | base64 -d > "$probe/client.crt"; printf '%s' ${b64(p.clientKey)} | base64 -d > "$probe/client.key"`,
+        `urls=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member list -w simple | awk -F', ' '$5 != "" { print $3 "=" $5 }') || fail "cannot list the members through the local etcd"`,
+        `for entry in $urls; do`,
+        `  ${shq(`${paths.binDir}/etcdctl`)} --cacert="$probe/ca.crt" --cert="$probe/client.crt" --key="$probe/client.key" --dial-timeout=3s --command-timeout=5s --endpoints="\${entry#*=}" endpoint health >/dev/null 2>&1 ||`,
+        `    fail "member \${entry%%=*} does not accept certificates from the new CA yet (phase trust-both has not finished there); set caRotation: trust-both, run pulumi up until it succeeds, then reissue"`,
+        `done`,
+        `log "every member accepts certificates from the new CA"`,
+    ];
 }
 
 /** Undoes configure: files, binaries, staged archive; the data dir, WAL dir and etcd user only when purge is set. */
@@ -200,7 +228,7 @@ export function configureDeleteScript(s: ClusterSettings, m: MemberSettings, pat
  * stopped member is started and waited for; a running one is restarted only if needed, and only while
  * the whole cluster is healthy, then waited for until healthy, caught up and under one leader.
  */
-export function serviceScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, mode: "bootstrap" | "converge"): string {
+export function serviceScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, mode: "bootstrap" | "converge", joinFirst: string[] = []): string {
     const t = s.healthTimeoutSeconds;
     const waitHealthy = [
         `wait_for ${t} etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint health || { recent_log >&2; fail "member ${m.name} not healthy ${t}s after $what: $WAIT_OUT"; }`,
@@ -209,6 +237,8 @@ export function serviceScript(s: ClusterSettings, m: MemberSettings, paths: Host
     ];
     return script({ host: m.name, step: mode === "bootstrap" ? "start" : "restart" }, [
         ...etcdctlHelpers(s, paths),
+        // A member that joins a running cluster is added (and promoted) first: membership.ts joinLines.
+        ...joinFirst,
         `systemctl enable etcd.service >/dev/null 2>&1`,
         `if ! systemctl is-active --quiet etcd.service; then`,
         `  what="starting"`,

@@ -6,6 +6,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { ClusterRecord, reviewTransition } from "../../components/plan/transition";
 
 interface Registered {
     type: string;
@@ -24,8 +25,11 @@ pulumi.runtime.setMocks(
             if (args.type === "tls:index/certRequest:CertRequest") state.certRequestPem = `CSR-${args.name}`;
             if (args.type === "tls:index/locallySignedCert:LocallySignedCert") state.certPem = `CERT-${args.name}`;
             if (args.type === "random:index/randomId:RandomId") state.hex = "0123456789abcdef01234567";
-            // What the record's check adds (components/record.ts).
-            if (args.type.endsWith(":EtcdClusterRecord")) Object.assign(state, { leafRenewal: { generation: 1, issuedAt: "2026-11-22T00:00:00.000Z" }, plannedChanges: [] });
+            // What the record's check adds (components/record.ts): the real review of a first deployment.
+            if (args.type.endsWith(":EtcdClusterRecord")) {
+                const review = reviewTransition(undefined, args.inputs.record as ClusterRecord, { now: new Date("2026-11-22T00:00:00.000Z"), renewBeforeHours: 720 });
+                Object.assign(state, { leafRenewal: review.leafRenewal, bootstrap: review.bootstrap, plannedChanges: [] });
+            }
             return { id: `${args.name}-id`, state };
         },
         call: (args) => args.inputs,

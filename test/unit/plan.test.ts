@@ -8,7 +8,7 @@ import { decideLeafRenewal } from "../../components/plan/leafRenewal";
 import { MemberSettings } from "../../components/settings";
 
 const m = (name: string, address = `10.0.0.${name.replace(/\D/g, "")}`): MemberSettings => ({
-    name, address, addressIsIp: true, listenAddress: address, sshHost: address, sshPort: 22, sshUser: "root", sudo: false,
+    name, address, addressIsIp: true, listenAddress: address, sshHost: address, sshPort: 22, sshUser: "root", sudo: false, replacement: 0,
 });
 const d = (x: MemberSettings) => ({ name: x.name, address: x.address });
 const three = [m("e1"), m("e2"), m("e3")];
@@ -78,7 +78,9 @@ describe("reviewTransition: what a change to a deployed cluster does, or why it 
         walDir: "",
         unit: "[Service]\n",
         leafCertificates: { validityHours: 43800, extraSans: [] },
-        members: ["etcd1", "etcd2", "etcd3"].map((name, i) => ({ name, address: `10.0.0.${11 + i}`, config: `name: ${name}\nlog-level: info\n` })),
+        ca: { generation: 1, rotation: "none" },
+        allowSmallCluster: false,
+        members: ["etcd1", "etcd2", "etcd3"].map((name, i) => ({ name, address: `10.0.0.${11 + i}`, replacement: 0, config: `name: ${name}\nlog-level: info\n` })),
         ...over,
     });
     const ctx = { now: new Date("2026-11-22T00:00:00Z"), renewBeforeHours: 720 };
@@ -116,9 +118,9 @@ describe("reviewTransition: what a change to a deployed cluster does, or why it 
         assert.match(r.changes[1], /etcd1: restart \(binary 3\.6\.16\)/);
     });
 
-    test("refused, each naming the key and the fix: CA-replacing key algorithm, ports, dirs, arch, version skips, member-list changes", () => {
+    test("refused, each naming the key and the fix: key algorithm outside a CA rotation, ports, dirs, arch, version skips", () => {
         const cases: [Partial<ClusterRecord>, string, RegExp][] = [
-            [{ keyAlgorithm: "RSA" }, "keyAlgorithm", /keyAlgorithm: changing "ECDSA" -> "RSA" on a deployed cluster would replace the CA .* set keyAlgorithm back to "ECDSA"/],
+            [{ keyAlgorithm: "RSA" }, "caRotation", /keyAlgorithm: a new key algorithm needs a new CA.*bump caGeneration to 2 and set caRotation: trust-both/],
             [{ peerPort: 2390 }, "peerPort", /peerPort: changing 2380 -> 2390 .* set peerPort back to 2380/],
             [{ clientPort: 2479 }, "clientPort", /clientPort: changing 2379 -> 2479/],
             [{ dataDir: "/data/etcd" }, "dataDir", /dataDir: .*empty data dir/],
@@ -133,10 +135,85 @@ describe("reviewTransition: what a change to a deployed cluster does, or why it 
             assert.match(r.refusals[0].reason, reason);
             assert.deepEqual(r.changes, [], "a refused change plans nothing");
         }
-        const grown = base({ members: [...base().members, { name: "etcd4", address: "10.0.0.14", config: "" }, { name: "etcd5", address: "10.0.0.15", config: "" }] });
-        assert.match(reviewTransition(base(), grown, ctx).refusals[0].reason, /members: changing the member list of a deployed cluster \(add etcd4 \(10\.0\.0\.14\), then add etcd5 \(10\.0\.0\.15\)\) is not automated yet/);
-        const moved = base({ members: base().members.map((m) => (m.name === "etcd2" ? { ...m, address: "10.0.0.22" } : m)) });
-        assert.match(reviewTransition(base(), moved, ctx).refusals[0].reason, /remove etcd2 \(10\.0\.0\.12\), then add etcd2 \(10\.0\.0\.22\)/);
+    });
+
+    const member = (name: string, address: string, replacement = 0) => ({ name, address, replacement, config: `name: ${name}\nlog-level: info\n` });
+    const founded = reviewTransition(undefined, base(), ctx).bootstrap;
+
+    test("a new cluster: every member founds it with the whole list", () => {
+        assert.deepEqual(Object.keys(founded), ["etcd1", "etcd2", "etcd3"]);
+        assert.deepEqual(founded.etcd2, { state: "new", initialCluster: base().members.map((m) => ({ name: m.name, address: m.address })), incarnation: "10.0.0.12#0" });
+    });
+
+    test("scale out 3 -> 5: joiners one at a time in name order with the exact list they join; founders keep what they were told", () => {
+        const grown = base({ members: [member("etcd5", "10.0.0.15"), ...base().members, member("etcd4", "10.0.0.14")] });
+        const r = reviewTransition(base(), grown, { ...ctx, previousBootstrap: founded });
+        assert.deepEqual(r.refusals, []);
+        assert.deepEqual(r.changes.map((c) => c.split(/[ :]/)[0]), ["etcd4", "etcd5"]);
+        assert.match(r.changes[0], /^etcd4 \(10\.0\.0\.14\): joins as a learner \(initial-cluster-state existing, initial-cluster etcd1, etcd2, etcd3, etcd4\), promoted once in sync/);
+        assert.deepEqual(r.bootstrap.etcd5.initialCluster.map((p) => p.name), ["etcd1", "etcd2", "etcd3", "etcd4", "etcd5"]);
+        assert.equal(r.bootstrap.etcd5.state, "existing");
+        assert.deepEqual(r.bootstrap.etcd1, founded.etcd1);
+        const again = reviewTransition(grown, grown, { ...ctx, previousBootstrap: r.bootstrap });
+        assert.deepEqual([again.changes, again.bootstrap], [[], r.bootstrap], "the next run plans nothing and keeps every decision");
+    });
+
+    test("scale in 5 -> 3: the leaving members are removed first, one at a time, then their services stop", () => {
+        const five = base({ members: [...base().members, member("etcd4", "10.0.0.14"), member("etcd5", "10.0.0.15")] });
+        const r = reviewTransition(five, base(), ctx);
+        assert.deepEqual(r.refusals, []);
+        assert.match(r.changes[0], /^etcd4 \(10\.0\.0\.14\): leaves the cluster first .*4 members, quorum 3/);
+        assert.match(r.changes[1], /^etcd5 .*3 members, quorum 2/);
+        assert.match(r.changes[3], /^etcd5: its etcd service is stopped and disabled/);
+        assert.deepEqual(Object.keys(r.bootstrap).sort(), ["etcd1", "etcd2", "etcd3"]);
+    });
+
+    test("replacing a member (new address, or a bumped replacement counter): removed first, then joins fresh", () => {
+        for (const replaced of [member("etcd2", "10.0.0.22"), member("etcd2", "10.0.0.12", 1)]) {
+            const r = reviewTransition(base(), base({ members: base().members.map((m) => (m.name === "etcd2" ? replaced : m)) }), { ...ctx, previousBootstrap: founded });
+            assert.deepEqual(r.refusals, []);
+            assert.match(r.changes[0], /^etcd2: replaced \(10\.0\.0\.12 -> 10\.0\.0\.[12]2.*the old member is removed first, its data dir moved aside/);
+            assert.deepEqual(r.bootstrap.etcd2, { state: "existing", initialCluster: [{ name: "etcd1", address: "10.0.0.11" }, { name: "etcd3", address: "10.0.0.13" }, { name: "etcd2", address: replaced.address }], incarnation: `${replaced.address}#${replaced.replacement}` });
+        }
+    });
+
+    test("membership guards: keep a quorum of the current members; shrinking below 3 needs allowSmallCluster", () => {
+        const two = base({ members: base().members.slice(0, 2) });
+        assert.match(reviewTransition(base(), two, ctx).refusals[0].reason, /shrinking to 2 member\(s\) leaves no fault tolerance; keep at least 3 or set allowSmallCluster: true/);
+        assert.deepEqual(reviewTransition(base(), { ...two, allowSmallCluster: true }, ctx).refusals, []);
+        const swapped = base({ members: [member("etcd1", "10.0.0.11"), member("etcd2", "10.0.0.22"), member("etcd3", "10.0.0.33")] });
+        assert.match(reviewTransition(base(), swapped, ctx).refusals[0].reason, /keeps only 1 of the 3 current members \(etcd1\); at least 2 must stay/);
+    });
+
+    test("CA rotation: three phases, each named with the next step; skips, jumps and mixed changes refused", () => {
+        const at = (generation: number, rotation: ClusterRecord["ca"]["rotation"], over: Partial<ClusterRecord> = {}) => base({ ca: { generation, rotation }, ...over });
+        const start = reviewTransition(at(1, "none"), at(2, "trust-both"), ctx);
+        assert.deepEqual(start.refusals, []);
+        assert.match(start.changes[0], /phase 1 of 3 \(trust-both\)/);
+        assert.match(start.changes[1], /^next: give clients the new caBundlePem.*caRotation: reissue/);
+        assert.match(start.changes[2], /^etcd1: restart \(trusted CA bundle\)/);
+        const reissue = reviewTransition(at(2, "trust-both"), at(2, "reissue"), ctx);
+        assert.match(reissue.changes[0], /phase 2 of 3 \(reissue\)/);
+        assert.ok(reissue.changes.slice(2).every((c) => /new leaf certificates \(from CA generation 2\) \(no restart/.test(c)), reissue.changes.join("\n"));
+        const finish = reviewTransition(at(2, "reissue"), at(2, "none"), ctx);
+        assert.match(finish.changes[0], /phase 3 of 3 \(finish\): members trust the new CA only/);
+        assert.match(finish.changes[2], /restart \(trusted CA bundle\)/);
+        assert.match(reviewTransition(at(2, "trust-both"), at(2, "trust-both"), ctx).changes[0], /is in phase 1 of 3 \(trust-both\); next: /);
+        assert.deepEqual(reviewTransition(at(2, "trust-both"), at(1, "none"), ctx).refusals, [], "calling a rotation off in phase 1 is allowed");
+        assert.deepEqual(reviewTransition(at(1, "none"), at(2, "trust-both", { keyAlgorithm: "RSA" }), ctx).refusals, [], "a new key algorithm starts a rotation");
+        const refused: [ClusterRecord, ClusterRecord, RegExp][] = [
+            [at(1, "none"), at(2, "reissue"), /starts with caRotation: trust-both/],
+            [at(1, "none"), at(3, "trust-both"), /not a step of a rotation.*Next allowed: caGeneration: 2 with caRotation: trust-both/],
+            [at(2, "trust-both"), at(2, "none"), /not a step.*Next allowed: caRotation: reissue/],
+            [at(2, "reissue"), at(2, "reissue", { keyAlgorithm: "RSA" }), /keyAlgorithm: a new key algorithm needs a new CA/],
+            [at(1, "none"), at(2, "trust-both", { version: "3.6.17" }), /a CA rotation is running .*other changes wait until it is finished/],
+            [at(2, "reissue"), at(2, "reissue", { members: [...base().members, member("etcd4", "10.0.0.14")] }), /other changes wait/],
+        ];
+        for (const [from, to, reason] of refused) {
+            const r = reviewTransition(from, to, ctx);
+            assert.equal(r.refusals.length, 1, JSON.stringify([from.ca, to.ca]));
+            assert.match(r.refusals[0].reason, reason);
+        }
     });
 });
 
@@ -160,7 +237,9 @@ describe("leaf certificate renewal", () => {
         const record = (over: Partial<ClusterRecord> = {}): ClusterRecord => ({
             version: "3.6.16", binarySha256: "a".repeat(64), keyAlgorithm: "ECDSA", arch: "amd64", clientPort: 2379, peerPort: 2380, dataDir: "/var/lib/etcd", walDir: "", unit: "u",
             leafCertificates: { validityHours: validity, extraSans: [] },
-            members: ["etcd1", "etcd2", "etcd3"].map((name, i) => ({ name, address: `10.0.0.${11 + i}`, config: `name: ${name}\n` })),
+            ca: { generation: 1, rotation: "none" },
+            allowSmallCluster: false,
+            members: ["etcd1", "etcd2", "etcd3"].map((name, i) => ({ name, address: `10.0.0.${11 + i}`, replacement: 0, config: `name: ${name}\n` })),
             ...over,
         });
         const ctx = { now: at(500), renewBeforeHours: 720, previousLeafRenewal: { generation: 1, issuedAt } };
