@@ -1,66 +1,13 @@
 /**
- * Day-2 host scripts: adding a member as a learner and promoting it, removing a member, and the
- * snapshot taken before an upgrade. Each runs on a member that stays in the cluster (the "runner"),
- * except where noted, and is idempotent: a re-run after an interruption finishes the job.
+ * Day-2 host scripts: the snapshot taken before an upgrade, the lines of a member's service step that
+ * join it to a running cluster (learner add, promote), and the removal of members the config no longer
+ * lists. Each is idempotent: a re-run after an interruption finishes the job.
  */
 import { ClusterSettings, MemberSettings } from "../settings";
 import { clientUrl, peerUrl } from "./config";
 import { HostPaths } from "./paths";
 import { etcdctlHelpers } from "./scripts";
 import { script, shq } from "./shell";
-
-/** On the runner: `member add --learner` for the joiner, unless it is already a member. */
-export function memberAddScript(s: ClusterSettings, runner: MemberSettings, joiner: MemberSettings, paths: HostPaths): string {
-    const t = s.healthTimeoutSeconds;
-    return script({ host: runner.name, step: `add-member ${joiner.name}` }, [
-        ...etcdctlHelpers(s, paths),
-        `NAME=${shq(joiner.name)}; PEER=${shq(peerUrl(joiner, s))}`,
-        `list=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member list -w simple) || fail "cannot list members: $list"`,
-        `if printf '%s\\n' "$list" | awk -F', ' -v p="$PEER" '$4 == p { found = 1 } END { exit !found }'; then log "$NAME ($PEER) is already a member"; exit 0; fi`,
-        `if printf '%s\\n' "$list" | awk -F', ' -v n="$NAME" '$3 == n { found = 1 } END { exit !found }'; then fail "a member named $NAME with another peer URL exists; remove it first"; fi`,
-        `if printf '%s\\n' "$list" | awk -F', ' '$6 == "true" { found = 1 } END { exit !found }'; then fail "another learner is pending; it must be promoted or removed before $NAME is added"; fi`,
-        `wait_for ${t} cluster_health || fail "cluster not healthy; refusing to add $NAME: $WAIT_OUT"`,
-        // etcd itself refuses ("unhealthy cluster") until its leader has seen every member for a few
-        // seconds, e.g. right after a restart: retry, re-checking first in case an earlier try went through.
-        `add_once() { etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member list -w simple | awk -F', ' -v p="$PEER" '$4 == p { found = 1 } END { exit !found }' && return 0; etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member add "$NAME" --peer-urls="$PEER" --learner; }`,
-        `wait_for ${t} add_once || fail "etcd refused to add $NAME: $WAIT_OUT"`,
-        `log "$NAME added as a learner"`,
-    ]);
-}
-
-/** On the runner: promote the joiner once its learner has caught up (etcd refuses until then). */
-export function promoteScript(s: ClusterSettings, runner: MemberSettings, joiner: MemberSettings, paths: HostPaths): string {
-    const t = s.healthTimeoutSeconds;
-    return script({ host: runner.name, step: `promote ${joiner.name}` }, [
-        ...etcdctlHelpers(s, paths),
-        `NAME=${shq(joiner.name)}; PEER=${shq(peerUrl(joiner, s))}`,
-        // By peer URL: a learner that has not published its name yet is listed without one.
-        `by_peer() { etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member list -w simple | awk -F', ' -v p="$PEER" -v f="$1" '$4 == p { print $f }'; }`,
-        `id=$(by_peer 1); [ -n "$id" ] || fail "$NAME ($PEER) is not a member; add it first"`,
-        `if [ "$(by_peer 6)" = "false" ]; then log "$NAME is already a voting member"; exit 0; fi`,
-        `wait_for ${t} etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member promote "$id" || fail "learner $NAME not promoted within ${t}s (not in sync?): $WAIT_OUT"`,
-        `wait_for ${t} cluster_health || fail "cluster not healthy after promoting $NAME: $WAIT_OUT"`,
-        `log "$NAME promoted to voting member"`,
-    ]);
-}
-
-/**
- * On the runner: `member remove` for a leaving member, before its service is stopped. Refused unless
- * every other member is healthy (removing from a degraded cluster can cost quorum).
- */
-export function memberRemoveScript(s: ClusterSettings, runner: MemberSettings, leaving: { name: string }, paths: HostPaths): string {
-    const t = s.healthTimeoutSeconds;
-    return script({ host: runner.name, step: `remove-member ${leaving.name}` }, [
-        ...etcdctlHelpers(s, paths),
-        `NAME=${shq(leaving.name)}`,
-        `id=$(member_field "$NAME" 1)`,
-        `if [ -z "$id" ]; then log "$NAME is not a member (already removed)"; exit 0; fi`,
-        `others() { etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member list -w simple | awk -F', ' -v n="$NAME" '$3 != n && $5 != "" { print $5 }' | paste -sd, -; }`,
-        `wait_for ${t} etcdctl_tls --endpoints="$(others)" endpoint health || fail "the members that stay are not all healthy; refusing to remove $NAME: $WAIT_OUT"`,
-        `etcdctl_tls --endpoints="$LOCAL_ENDPOINT" member remove "$id" >/dev/null`,
-        `log "$NAME removed from the cluster"`,
-    ]);
-}
 
 export const BACKUP_DIR = "/var/lib/etcd-backups";
 
@@ -129,7 +76,9 @@ export function joinLines(s: ClusterSettings, m: MemberSettings, paths: HostPath
         `  fi`,
         `  install -d -m 0755 ${shq(dirOf(paths.incarnationFile))}; printf '%s\\n' "$WANT" > ${shq(paths.incarnationFile)}`,
         `fi`,
-        `if [ "$(by_peer 6)" = "true" ]; then`,
+        // A running voter answers health itself; otherwise ask the cluster whether this member is still a learner.
+        `if systemctl is-active --quiet etcd.service && etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint health >/dev/null 2>&1; then learner=false; else learner=$(by_peer 6) || fail "cannot reach the cluster through $VIA to finish joining $NAME"; fi`,
+        `if [ "$learner" = "true" ]; then`,
         `  systemctl enable etcd.service >/dev/null 2>&1`,
         // A learner cannot finish starting before it has the cluster's data: do not block on it.
         `  systemctl is-active --quiet etcd.service || systemctl start --no-block etcd.service`,
@@ -167,7 +116,8 @@ export function pruneScript(s: ClusterSettings, runner: MemberSettings, paths: H
         `if [ -z "$leaving" ]; then log "no member to remove"; exit 0; fi`,
         `for entry in $leaving; do`,
         `  id=\${entry%%=*}; name=\${entry#*=}`,
-        `  stay=$(etcdctl_tls --endpoints="$ALL" member list -w simple | awk -F', ' -v id="$id" '$1 != id && $5 != "" { print $5 }' | paste -sd, -)`,
+        // Health of the members the config keeps (other leaving or replaced members may be dead already).
+        `  stay=$(etcdctl_tls --endpoints="$ALL" member list -w simple | awk -F', ' -v names="$NAMES" -v peers="$PEERS" '$5 != "" && index(names, " " $3 " ") > 0 && index(peers, " " $4 " ") > 0 { print $5 }' | paste -sd, -)`,
         `  wait_for ${t} etcdctl_tls --endpoints="$stay" endpoint health || fail "the members that stay are not all healthy; refusing to remove $name: $WAIT_OUT"`,
         `  etcdctl_tls --endpoints="$stay" member remove "$id" >/dev/null`,
         `  log "$name ($id) removed from the cluster"`,

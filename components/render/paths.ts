@@ -28,6 +28,9 @@ export interface HostPaths {
     walDir?: string;
 }
 
+/** See HostPaths.incarnationFile. */
+export const INCARNATION_FILE = "/var/lib/etcd-pulumi/incarnation";
+
 export function hostPaths(dataDir: string, walDir?: string): HostPaths {
     const configDir = "/etc/etcd";
     const pkiDir = `${configDir}/pki`;
@@ -50,7 +53,7 @@ export function hostPaths(dataDir: string, walDir?: string): HostPaths {
         toolDir: "/usr/local/lib/etcd-pulumi",
         startInputsTool: "/usr/local/lib/etcd-pulumi/start-inputs",
         startedWith: "/run/etcd-pulumi/started-with",
-        incarnationFile: "/var/lib/etcd-pulumi/incarnation",
+        incarnationFile: INCARNATION_FILE,
         dataDir,
         walDir,
     };

@@ -3,7 +3,7 @@
  * running it once does. Each fails loudly, naming the host and the step (see shell.ts).
  */
 import { ClusterSettings, MemberSettings, releaseArchiveName, releaseDirName } from "../settings";
-import { HostPaths } from "./paths";
+import { HostPaths, INCARNATION_FILE } from "./paths";
 import { script, shq } from "./shell";
 
 const ETCD_USER = "etcd";
@@ -206,7 +206,7 @@ export function configureDeleteScript(s: ClusterSettings, m: MemberSettings, pat
     if (purge) {
         body.push(
             `systemctl stop etcd 2>/dev/null || true`,
-            ...[s.dataDir, ...(s.walDir ? [s.walDir] : [])].map((d) => `rm -rf ${shq(d)}`),
+            ...[s.dataDir, ...(s.walDir ? [s.walDir] : []), INCARNATION_FILE.replace(/\/[^/]*$/, "")].map((d) => `rm -rf ${shq(d)}`),
             `getent passwd ${ETCD_USER} >/dev/null && userdel ${ETCD_USER} || true`,
             `getent group ${ETCD_USER} >/dev/null && groupdel ${ETCD_USER} || true`,
             `log "configuration, certificates and binaries removed; data purged"`,
@@ -269,9 +269,14 @@ export function serviceScript(s: ClusterSettings, m: MemberSettings, paths: Host
     ]);
 }
 
+/**
+ * Stops and disables etcd (a member leaving the cluster, or destroy). The data dir stays, but no longer
+ * counts as this member's: if the member is added again later, its join moves that data aside.
+ */
 export function stopScript(m: MemberSettings): string {
     return script({ host: m.name, step: "stop" }, [
         `if systemctl list-unit-files etcd.service >/dev/null 2>&1; then systemctl disable --now etcd.service >/dev/null 2>&1 || true; fi`,
+        `rm -f ${shq(INCARNATION_FILE)}`,
         `log "etcd stopped and disabled"`,
     ]);
 }

@@ -23,13 +23,14 @@ export interface ClientCreds {
     keyFile?: string;
 }
 
-/** Write PEMs to files (keys 0600) for etcdctl. */
+/** Write PEMs to files (keys 0600) for etcdctl; each replaced atomically, so a running client never reads half a file. */
 export function writeCreds(dir: string, prefix: string, pems: { ca?: string; cert?: string; key?: string }): ClientCreds {
     fs.mkdirSync(dir, { recursive: true });
     const w = (name: string, body: string | undefined, mode: number) => {
         if (body === undefined) return undefined;
         const p = path.join(dir, `${prefix}-${name}`);
-        fs.writeFileSync(p, body, { mode });
+        fs.writeFileSync(`${p}.tmp`, body, { mode });
+        fs.renameSync(`${p}.tmp`, p);
         return p;
     };
     return { caFile: w("ca.crt", pems.ca, 0o644), certFile: w("client.crt", pems.cert, 0o644), keyFile: w("client.key", pems.key, 0o600) };

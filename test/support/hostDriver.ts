@@ -6,14 +6,14 @@
 import * as assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
-import { renderEtcdConfig } from "../../components/render/config";
-import { memberFiles, renderFileBundle } from "../../components/render/files";
+import { incarnationOf } from "../../components/plan/bootstrap";
+import { planMembership } from "../../components/plan/membership";
+import { clientUrl, renderEtcdConfig } from "../../components/render/config";
+import { memberFilePaths, memberFiles, renderFileBundle } from "../../components/render/files";
+import * as day2 from "../../components/render/membership";
 import { HostPaths, hostPaths } from "../../components/render/paths";
 import { renderEtcdctlProfile } from "../../components/render/profile";
 import * as steps from "../../components/render/scripts";
-import * as day2 from "../../components/render/membership";
-import { memberFilePaths } from "../../components/render/files";
-import { planMembership } from "../../components/plan/membership";
 import { stepInvocation, stepStdin } from "../../components/render/shell";
 import { renderUnit } from "../../components/render/unit";
 import { ClusterSettings, MemberSettings } from "../../components/settings";
@@ -80,7 +80,8 @@ export class HostDriver {
             s.members.map(async (m) => {
                 await this.upload(s, m);
                 await this.stepOk(m, steps.configureScript(s, m, paths, { sha256: sha, bootstrapState: "new", bundle: this.bundle(s, m) }));
-                await this.stepOk(m, steps.serviceScript(s, m, paths, "bootstrap"));
+                // A founder: its join lines only record the incarnation its data belongs to (as in the component).
+                await this.stepOk(m, steps.serviceScript(s, m, paths, "bootstrap", day2.joinLines(s, m, paths, { incarnation: incarnationOf(m) })));
             }),
         );
         await Promise.all(s.members.map((m) => this.stepOk(m, steps.readyScript(s, m, paths))));
@@ -115,14 +116,19 @@ export class HostDriver {
     }
 
     /**
-     * Membership change from `deployed` to `s.members`, as planned: removals first (member remove on
-     * the runner, then the leaving host is stopped and wiped), then additions one at a time (learner,
-     * start with state existing, promote, health).
+     * Membership change from `deployed` to `s.members`, with the component's steps (cluster.ts, member.ts):
+     * the remove-members step on the runner (pruneScript: every member the config no longer lists leaves,
+     * one at a time, while the rest is healthy); a leaving host that can still be reached is stopped and
+     * wiped; then each joiner in plan order: upload, configure with state existing and its exact
+     * initial-cluster, the service step with its join lines (old incarnation out, learner add through the
+     * other members, start, promote), ready. Members that stay get the files step (new endpoint list; their
+     * restart key is unchanged, so no restart).
      */
     async changeMembership(deployed: MemberSettings[], s: ClusterSettings, runner: MemberSettings, reachable: (name: string, address: string) => boolean = () => true): Promise<void> {
-        const plan = planMembership(deployed.map((m) => ({ name: m.name, address: m.address })), s.members);
-        for (const r of plan.remove) {
-            await this.stepOk(runner, day2.memberRemoveScript(s, runner, r, paths));
+        const plan = planMembership(deployed, s.members);
+        await this.stepOk(runner, day2.pruneScript(s, runner, paths, s.members, "update"));
+        const rejoining = new Set(plan.add.map((a) => a.member.name));
+        for (const r of plan.remove.filter((x) => !rejoining.has(x.name))) {
             const old = deployed.find((m) => m.name === r.name && m.address === r.address)!;
             if (!reachable(old.name, old.address)) continue;
             await this.stepOk(old, steps.stopScript(old));
@@ -130,14 +136,12 @@ export class HostDriver {
         }
         for (const a of plan.add) {
             const m = a.member;
-            await this.stepOk(runner, day2.memberAddScript(s, runner, m, paths));
+            const joinVia = a.initialMembers.filter((p) => p.name !== m.name).map((p) => clientUrl(p, s));
             await this.upload(s, m);
             await this.stepOk(m, steps.configureScript(s, m, paths, { sha256: s.binary.sha256!, bootstrapState: "existing", bundle: this.bundle(s, m, a.initialMembers) }));
-            await this.stepOk(m, steps.serviceScript(s, m, paths, "bootstrap"));
-            await this.stepOk(runner, day2.promoteScript(s, runner, m, paths));
+            await this.stepOk(m, steps.serviceScript(s, m, paths, "bootstrap", day2.joinLines(s, m, paths, { incarnation: incarnationOf(m), joinVia })));
             await this.stepOk(m, steps.readyScript(s, m, paths));
         }
-        // Members that stay get the new endpoint list; their restart key is unchanged, so no restart.
         for (const m of plan.keep) await this.stepOk(m, steps.filesScript(s, m, paths, "existing", this.bundle(s, m)));
     }
 }

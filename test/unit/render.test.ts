@@ -3,13 +3,15 @@ import * as assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { parse } from "yaml";
 import { resolveSettings } from "../../components/validate";
-import { renderEtcdConfig, initialCluster, PEER_CN } from "../../components/render/config";
+import { clientUrl, renderEtcdConfig, initialCluster, PEER_CN } from "../../components/render/config";
 import { renderUnit } from "../../components/render/unit";
 import { renderEtcdctlProfile } from "../../components/render/profile";
 import { hostPaths } from "../../components/render/paths";
 import { memberFiles, renderFileBundle } from "../../components/render/files";
 import { renderStartInputsTool, startInputsComment } from "../../components/render/startInputs";
 import * as scripts from "../../components/render/scripts";
+import { joinLines, pruneScript, snapshotScript } from "../../components/render/membership";
+import { incarnationOf } from "../../components/plan/bootstrap";
 import { shq, stepInvocation, stepStdin } from "../../components/render/shell";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -223,24 +225,236 @@ test("file bundle round-trips through base64 lines and keeps modes", () => {
     for (const f of files.filter((x) => x.path.endsWith(".key"))) assert.equal(f.mode, "0600");
 });
 
-test("day-2 scripts are valid bash, name host and step, and are idempotent by design", async () => {
-    const day2 = await import("../../components/render/membership");
+test("the snapshot script is valid bash and names host and step", () => {
+    const s = settings();
+    const body = snapshotScript(s, s.members[0], hostPaths(s.dataDir), "pre-upgrade");
+    assert.ok(body.startsWith("set -euo pipefail\n"));
+    assert.match(body, /\[etcd1\] step snapshot pre-upgrade/);
+    assert.equal(spawnSync("bash", ["-n"], { input: body }).status, 0);
+});
+
+/**
+ * A stand-in host for the day-2 scripts: stub systemctl (etcd "active" is a file), a stateful stub
+ * etcdctl (the member list is a file; every call is logged with its endpoints), and `install` without
+ * the etcd owner (no etcd user on the test runner). Paths point into a temp dir.
+ */
+function fakeHost(members: string[], over: Record<string, unknown> = {}) {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), "day2-host-"));
+    for (const d of ["bin", "sbin", "data"]) fs.mkdirSync(`${root}/${d}`);
+    const stub = (file: string, body: string) => fs.writeFileSync(file, `#!/usr/bin/env bash\nR=${shq(root)}\n${body}\n`, { mode: 0o755 });
+    stub(
+        `${root}/bin/etcdctl`,
+        [
+            `ep=; peer=; args=()`,
+            `for a in "$@"; do case "$a" in --endpoints=*) ep=\${a#--endpoints=} ;; --peer-urls=*) peer=\${a#--peer-urls=} ;; --learner) args+=("$a") ;; --*) ;; *) args+=("$a") ;; esac; done`,
+            `echo "$ep | \${args[*]}\${peer:+ --peer-urls=$peer}" >> "$R/etcdctl.log"`,
+            `case "\${args[0]} \${args[1]}" in`,
+            `  "member list") cat "$R/members" ;;`,
+            `  "member remove") grep -v "^\${args[2]}, " "$R/members" > "$R/m.tmp" || true; mv "$R/m.tmp" "$R/members"; echo removed ;;`,
+            `  "member add") printf '%s, unstarted, , %s, , true\\n' "new$(wc -l < "$R/members")" "$peer" >> "$R/members"; echo added ;;`,
+            `  "member promote") sed -i "s/^\${args[2]}, \\(.*\\), true$/\${args[2]}, \\1, false/" "$R/members"; echo promoted ;;`,
+            `  "endpoint health") if [ -e "$R/unhealthy" ]; then echo "unhealthy" >&2; exit 1; fi; echo healthy ;;`,
+            `  "endpoint status") echo '[{"Status":{"header":{"member_id":1},"leader":1,"raftIndex":5,"raftAppliedIndex":5}}]' ;;`,
+            `  *) echo "stub etcdctl: unexpected \${args[*]}" >&2; exit 3 ;;`,
+            `esac`,
+        ].join("\n"),
+    );
+    stub(
+        `${root}/sbin/systemctl`,
+        [
+            `echo "$*" >> "$R/systemctl.log"`,
+            `case "$1" in is-active) [ -e "$R/active" ] ;; start) touch "$R/active" ;; stop) rm -f "$R/active" ;; *) : ;; esac`,
+        ].join("\n"),
+    );
+    stub(`${root}/sbin/install`, `a=(); while [ $# -gt 0 ]; do case "$1" in -o|-g) shift 2 ;; *) a+=("$1"); shift ;; esac; done; exec /usr/bin/install "\${a[@]}"`);
+    stub(`${root}/bin/start-inputs`, `:`);
+    fs.writeFileSync(`${root}/members`, members.map((l) => `${l}\n`).join(""));
+    const s = settings({ dataDir: `${root}/data`, healthTimeoutSeconds: 2, ...over });
+    const paths = { ...hostPaths(s.dataDir), binDir: `${root}/bin`, startInputsTool: `${root}/bin/start-inputs`, incarnationFile: `${root}/var/lib/etcd-pulumi/incarnation` };
+    const read = (f: string) => (fs.existsSync(`${root}/${f}`) ? fs.readFileSync(`${root}/${f}`, "utf8") : "");
+    return {
+        root,
+        s,
+        paths,
+        run: (body: string) => {
+            const r = spawnSync("bash", ["-c", body], { env: { ...process.env, PATH: `${root}/sbin:${process.env.PATH}` } });
+            return { status: r.status, out: r.stdout.toString(), err: r.stderr.toString() };
+        },
+        calls: () => read("etcdctl.log").split("\n").filter(Boolean),
+        members: () => read("members").split("\n").filter(Boolean),
+        incarnation: () => read("var/lib/etcd-pulumi/incarnation"),
+    };
+}
+
+const row = (id: string, name: string, peerHost: string, learner = false) => `${id}, started, ${name}, https://${peerHost}:2380, https://${peerHost}:2379, ${learner}`;
+const RUNNING = [row("a1", "etcd1", "10.0.0.11"), row("a2", "etcd2", "etcd2.example.com")];
+
+test("join lines of a founder only record the incarnation: no cluster call, no data moved, written once", () => {
+    const h = fakeHost(RUNNING);
+    const m = h.s.members[0];
+    const lines = joinLines(h.s, m, h.paths, { incarnation: incarnationOf(m) });
+    assert.equal(lines.length, 1);
+    assert.doesNotMatch(lines[0], /etcdctl|member|systemctl|mv /);
+    const body = scripts.serviceScript(h.s, m, h.paths, "bootstrap", lines);
+    assert.equal(spawnSync("bash", ["-n"], { input: body }).status, 0);
+    fs.writeFileSync(`${h.s.dataDir}/keep`, "x");
+    const r = h.run(body);
+    assert.equal(r.status, 0, r.err);
+    assert.equal(h.incarnation(), "10.0.0.11#0\n");
+    assert.deepEqual(h.calls(), [], "a founder's service step must not talk to the cluster");
+    assert.ok(fs.existsSync(`${h.s.dataDir}/keep`), "a founder's data must stay where it is");
+    assert.match(r.out, /etcd start queued/);
+    assert.equal(h.run(body).status, 0);
+    assert.equal(h.incarnation(), "10.0.0.11#0\n");
+});
+
+test("join lines of a joiner: quoted name, peer URL, join endpoints and incarnation; add --learner, promote, health-gated removal of an old incarnation", () => {
+    const s = settings({ walDir: "/var/lib/etcd-wal" });
+    const m = s.members[2];
+    const paths = hostPaths(s.dataDir, s.walDir);
+    const via = [clientUrl(s.members[0], s), clientUrl(s.members[1], s)];
+    const lines = joinLines(s, m, paths, { incarnation: incarnationOf(m), joinVia: via });
+    const text = lines.join("\n");
+    assert.ok(lines.includes(`NAME='etcd3'; PEER='https://10.0.0.13:2380'; VIA='https://10.0.0.11:2379,https://etcd2.example.com:2379'; WANT='10.0.0.13#0'`), text);
+    assert.match(text, /via member add "\$NAME" --peer-urls="\$PEER" --learner/);
+    assert.match(text, /via member promote "\$id"/);
+    assert.match(text, /mv '\/var\/lib\/etcd' "\$aside"/, "the data dir is moved aside");
+    assert.match(text, /mv '\/var\/lib\/etcd-wal' "\$aside"/, "the WAL dir is moved aside");
+    assert.ok(text.indexOf("mv '/var/lib/etcd' ") < text.indexOf("via member add"), "old data is out of the way before the learner is added");
+    assert.ok(text.indexOf("wait_for 120 via endpoint health") < text.indexOf(`via member remove "$id"`), "health check before removing an old incarnation");
+    assert.ok(text.indexOf(`via member add`) < text.indexOf(`via member promote`));
+    const body = scripts.serviceScript(s, m, paths, "converge", lines);
+    assert.equal(spawnSync("bash", ["-n"], { input: body }).status, 0);
+    assert.ok(body.indexOf("via member promote") < body.indexOf("systemctl enable etcd.service >/dev/null 2>&1\nif ! systemctl is-active"), "the join runs before the usual start logic");
+});
+
+test("a replaced member's service step: old data aside, old member removed after a health check, learner added through the others, started, promoted; a re-run changes nothing", () => {
+    const h = fakeHost([...RUNNING, row("a3", "etcd3", "10.0.0.99")]);
+    const m = h.s.members[2];
+    const via = [clientUrl(h.s.members[0], h.s), clientUrl(h.s.members[1], h.s)];
+    const body = scripts.serviceScript(h.s, m, h.paths, "bootstrap", joinLines(h.s, m, h.paths, { incarnation: incarnationOf(m), joinVia: via }));
+    fs.writeFileSync(`${h.s.dataDir}/old-wal`, "old");
+    fs.writeFileSync(`${h.root}/active`, "");
+    const r = h.run(body);
+    assert.equal(r.status, 0, r.err + r.out);
+    const VIA = via.join(",");
+    assert.deepEqual(
+        h.calls().filter((c) => !/member list|endpoint status/.test(c)),
+        [
+            `${VIA} | endpoint health`,
+            `${VIA} | member remove a3`,
+            `${VIA} | endpoint health`,
+            `${VIA} | member add etcd3 --learner --peer-urls=https://10.0.0.13:2380`,
+            `${VIA} | member promote new2`,
+            `https://127.0.0.1:2379 | endpoint health`,
+        ],
+    );
+    assert.deepEqual(h.members(), [...RUNNING, "new2, unstarted, , https://10.0.0.13:2380, , false"]);
+    assert.equal(h.incarnation(), "10.0.0.13#0\n");
+    const aside = fs.readdirSync(h.root).filter((f) => f.startsWith("data.replaced-"));
+    assert.equal(aside.length, 1, "old data moved aside");
+    assert.equal(fs.readFileSync(`${h.root}/${aside[0]}/old-wal`, "utf8"), "old");
+    assert.deepEqual(fs.readdirSync(h.s.dataDir), [], "the member starts on an empty data dir");
+    assert.match(r.out, /old member etcd3 \(a3\) removed/);
+    assert.match(r.out, /etcd3 promoted to voting member/);
+
+    const before = h.calls().length;
+    const again = h.run(body);
+    assert.equal(again.status, 0, again.err);
+    assert.deepEqual(h.calls().slice(before).filter((c) => !/member list/.test(c)), [], "a finished join does nothing again");
+    assert.equal(fs.readdirSync(h.root).filter((f) => f.startsWith("data.replaced-")).length, 1);
+});
+
+test("a joiner does not remove an old incarnation while the members that stay are unhealthy", () => {
+    const h = fakeHost([...RUNNING, row("a3", "etcd3", "10.0.0.99")]);
+    fs.writeFileSync(`${h.root}/unhealthy`, "");
+    const m = h.s.members[2];
+    const body = scripts.serviceScript(h.s, m, h.paths, "bootstrap", joinLines(h.s, m, h.paths, { incarnation: incarnationOf(m), joinVia: [clientUrl(h.s.members[0], h.s)] }));
+    const r = h.run(body);
+    assert.notEqual(r.status, 0);
+    assert.match(r.err, /\[etcd3\] step join: the members that stay are not all healthy; refusing to remove the old etcd3 \(a3\)/);
+    assert.ok(!h.calls().some((c) => /member (remove|add)/.test(c)), h.calls().join("\n"));
+    assert.equal(h.incarnation(), "", "the incarnation is recorded only once the member was added");
+});
+
+test("prune: quoted names, peer URLs and endpoints; valid bash in both modes; only create has the new-cluster exit", () => {
     const s = settings();
     const paths = hostPaths(s.dataDir);
-    const [a, , c] = s.members;
-    const all = {
-        add: day2.memberAddScript(s, a, c, paths),
-        promote: day2.promoteScript(s, a, c, paths),
-        remove: day2.memberRemoveScript(s, a, c, paths),
-        snapshot: day2.snapshotScript(s, a, paths, "pre-upgrade"),
-    };
-    for (const [name, body] of Object.entries(all)) {
-        assert.ok(body.startsWith("set -euo pipefail\n"), name);
-        assert.match(body, /\[etcd1\] step /, name);
-        assert.equal(spawnSync("bash", ["-n"], { input: body }).status, 0, name);
+    const create = pruneScript(s, s.members[0], paths, s.members, "create");
+    const update = pruneScript(s, s.members[0], paths, s.members, "update");
+    for (const body of [create, update]) {
+        assert.ok(body.startsWith("set -euo pipefail\n"));
+        assert.match(body, /\[etcd1\] step remove-members/);
+        assert.equal(spawnSync("bash", ["-n"], { input: body }).status, 0);
+        assert.ok(body.includes(`ALL='https://10.0.0.11:2379,https://etcd2.example.com:2379,https://10.0.0.13:2379'`));
+        assert.ok(body.includes(`NAMES=' etcd1 etcd2 etcd3 '; PEERS=' https://10.0.0.11:2380 https://etcd2.example.com:2380 https://10.0.0.13:2380 '`));
     }
-    assert.match(all.add, /already a member/);
-    assert.match(all.add, /--learner/);
-    assert.match(all.remove, /already removed/);
-    assert.match(all.promote, /already a voting member/);
+    assert.match(create, /a new cluster: no member to remove/);
+    assert.doesNotMatch(update, /a new cluster/);
+});
+
+test("prune create: a host that never ran etcd exits before talking to the cluster; with an incarnation or a running etcd it prunes", () => {
+    const h = fakeHost([...RUNNING, row("a3", "etcd3", "10.0.0.13")]);
+    const create = pruneScript(h.s, h.s.members[0], h.paths, h.s.members, "create");
+    const fresh = h.run(create);
+    assert.equal(fresh.status, 0, fresh.err);
+    assert.match(fresh.out, /a new cluster: no member to remove/);
+    assert.deepEqual(h.calls(), []);
+    fs.writeFileSync(`${h.root}/active`, "");
+    assert.match(h.run(create).out, /no member to remove/);
+    assert.equal(h.calls().length, 1, "a running etcd: the cluster is asked");
+    fs.rmSync(`${h.root}/active`);
+    fs.mkdirSync(path.dirname(h.paths.incarnationFile), { recursive: true });
+    fs.writeFileSync(h.paths.incarnationFile, "10.0.0.11#0\n");
+    h.run(create);
+    assert.equal(h.calls().length, 2, "an incarnation file: the cluster is asked");
+    const update = h.run(pruneScript(h.s, h.s.members[0], h.paths, h.s.members, "update"));
+    assert.equal(update.status, 0, update.err);
+    assert.equal(h.calls().length, 3);
+});
+
+test("prune update: removes exactly the members the config no longer lists, one at a time, each after a health check of the others", () => {
+    const h = fakeHost([
+        ...RUNNING,
+        row("a3", "etcd3", "10.0.0.13"),
+        row("a4", "etcd4", "10.0.0.14"),
+        row("a5", "etcd5", "10.0.0.15"),
+        // A learner added for a desired member that has not started yet (no name): not leaving.
+        "a6, unstarted, , https://10.0.0.13:2380, , true",
+    ]);
+    const r = h.run(pruneScript(h.s, h.s.members[0], h.paths, h.s.members, "update"));
+    assert.equal(r.status, 0, r.err + r.out);
+    const c = h.calls().filter((x) => !/member list/.test(x));
+    const base = "https://10.0.0.11:2379,https://etcd2.example.com:2379,https://10.0.0.13:2379";
+    assert.deepEqual(c, [`${base},https://10.0.0.15:2379 | endpoint health`, `${base},https://10.0.0.15:2379 | member remove a4`, `${base} | endpoint health`, `${base} | member remove a5`]);
+    assert.deepEqual(h.members().map((l) => l.split(", ")[0]), ["a1", "a2", "a3", "a6"]);
+    assert.match(r.out, /etcd4 \(a4\) removed from the cluster/);
+    const again = h.run(pruneScript(h.s, h.s.members[0], h.paths, h.s.members, "update"));
+    assert.match(again.out, /no member to remove/);
+
+    const sick = fakeHost([...RUNNING, row("a3", "etcd3", "10.0.0.13"), row("a4", "etcd4", "10.0.0.14")]);
+    fs.writeFileSync(`${sick.root}/unhealthy`, "");
+    const refused = sick.run(pruneScript(sick.s, sick.s.members[0], sick.paths, sick.s.members, "update"));
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.err, /refusing to remove etcd4/);
+    assert.ok(!sick.calls().some((x) => /member remove/.test(x)));
+});
+
+test("configure checks that every member accepts the new CA before it writes any file, and only when asked", () => {
+    const s = settings();
+    const m = s.members[0];
+    const paths = hostPaths(s.dataDir);
+    const bundle = "/etc/etcd/x 0600 etcd:etcd eA==\n";
+    const probeNewCa = { caBundle: "NEWCA", clientCert: "CERT", clientKey: "KEY" };
+    const withProbe = scripts.configureScript(s, m, paths, { sha256: "c".repeat(64), bootstrapState: "existing", bundle, probeNewCa });
+    const without = scripts.configureScript(s, m, paths, { sha256: "c".repeat(64), bootstrapState: "existing", bundle });
+    assert.equal(spawnSync("bash", ["-n"], { input: withProbe }).status, 0);
+    const check = withProbe.indexOf("does not accept certificates from the new CA");
+    const install = withProbe.indexOf("step install");
+    const files = withProbe.indexOf("step files");
+    const write = withProbe.indexOf("done <<'ETCD_PULUMI_FILES'");
+    assert.ok(install > 0 && check > install && files > check && write > files, `order: install ${install}, check ${check}, files ${files}, write ${write}`);
+    assert.ok(withProbe.includes(shq(Buffer.from("NEWCA").toString("base64"))), "the new CA bundle travels in the script");
+    assert.doesNotMatch(without, /check-new-ca|new CA/);
+    assert.ok(without.includes("done <<'ETCD_PULUMI_FILES'"));
 });

@@ -1,0 +1,85 @@
+/**
+ * Polls the cluster while an operation runs: every ~500 ms, the member list (through any endpoint) and
+ * the health of every started voting member. Reports the most members unhealthy at the same time
+ * (learners and not-yet-started members do not count: they serve nothing yet).
+ */
+import { execFile } from "node:child_process";
+import { ClientCreds } from "./etcdctl";
+
+export interface HealthReport {
+    samples: number;
+    /** Samples in which the member list could not be read at all. */
+    unreachable: number;
+    maxUnhealthy: number;
+    /** The unhealthy members of the worst sample. */
+    worst: string[];
+}
+
+interface Member {
+    name: string;
+    clientURLs?: string[];
+    isLearner?: boolean;
+}
+
+export class HealthPoller {
+    private stopped = false;
+    private loop?: Promise<void>;
+    private readonly report: HealthReport = { samples: 0, unreachable: 0, maxUnhealthy: 0, worst: [] };
+
+    constructor(private readonly bin: string, private readonly endpoints: string, private readonly creds: ClientCreds) {}
+
+    private etcdctl(endpoints: string, args: string[]): Promise<{ ok: boolean; stdout: string }> {
+        return new Promise((resolve) => {
+            execFile(
+                this.bin,
+                [`--endpoints=${endpoints}`, `--cacert=${this.creds.caFile}`, `--cert=${this.creds.certFile}`, `--key=${this.creds.keyFile}`, "--dial-timeout=1s", "--command-timeout=2s", ...args],
+                { timeout: 5000 },
+                (err, stdout) => resolve({ ok: !err, stdout: String(stdout) }),
+            );
+        });
+    }
+
+    start(): this {
+        this.loop = this.run();
+        return this;
+    }
+
+    private async sample(): Promise<void> {
+        const list = await this.etcdctl(this.endpoints, ["member", "list", "-w", "json"]);
+        this.report.samples++;
+        let members: Member[];
+        try {
+            members = (JSON.parse(list.stdout) as { members: Member[] }).members;
+        } catch {
+            this.report.unreachable++;
+            return;
+        }
+        const voters = members.filter((m) => !m.isLearner && (m.clientURLs ?? []).length > 0);
+        const health = await this.etcdctl(voters.map((m) => m.clientURLs![0]).join(","), ["endpoint", "health", "-w", "json"]);
+        let healthy = new Set<string>();
+        try {
+            healthy = new Set((JSON.parse(health.stdout) as { endpoint: string; health: boolean }[]).filter((h) => h.health).map((h) => h.endpoint));
+        } catch {
+            /* nothing parsed: every voter counts as unhealthy */
+        }
+        const unhealthy = voters.filter((m) => !healthy.has(m.clientURLs![0])).map((m) => m.name);
+        if (unhealthy.length > this.report.maxUnhealthy) {
+            this.report.maxUnhealthy = unhealthy.length;
+            this.report.worst = unhealthy;
+        }
+    }
+
+    private async run(): Promise<void> {
+        while (!this.stopped) {
+            const t0 = Date.now();
+            await this.sample();
+            await new Promise((r) => setTimeout(r, Math.max(0, 500 - (Date.now() - t0))));
+        }
+    }
+
+    async stop(): Promise<HealthReport> {
+        this.stopped = true;
+        await this.loop;
+        return { ...this.report, worst: [...this.report.worst] };
+    }
+}
