@@ -361,7 +361,7 @@ test("a replaced member's service step: old data aside, old member removed after
     const before = h.calls().length;
     const again = h.run(body);
     assert.equal(again.status, 0, again.err);
-    assert.deepEqual(h.calls().slice(before).filter((c) => !/member list/.test(c)), [], "a finished join does nothing again");
+    assert.deepEqual(h.calls().slice(before), ["https://127.0.0.1:2379 | endpoint health"], "a finished join only asks the local member whether it is a healthy voter");
     assert.equal(fs.readdirSync(h.root).filter((f) => f.startsWith("data.replaced-")).length, 1);
 });
 
@@ -413,7 +413,7 @@ test("prune create: a host that never ran etcd exits before talking to the clust
     assert.equal(h.calls().length, 3);
 });
 
-test("prune update: removes exactly the members the config no longer lists, one at a time, each after a health check of the others", () => {
+test("prune update: removes exactly the members the config no longer lists, one at a time, each after a health check of the members the config keeps", () => {
     const h = fakeHost([
         ...RUNNING,
         row("a3", "etcd3", "10.0.0.13"),
@@ -426,7 +426,8 @@ test("prune update: removes exactly the members the config no longer lists, one 
     assert.equal(r.status, 0, r.err + r.out);
     const c = h.calls().filter((x) => !/member list/.test(x));
     const base = "https://10.0.0.11:2379,https://etcd2.example.com:2379,https://10.0.0.13:2379";
-    assert.deepEqual(c, [`${base},https://10.0.0.15:2379 | endpoint health`, `${base},https://10.0.0.15:2379 | member remove a4`, `${base} | endpoint health`, `${base} | member remove a5`]);
+    // Another leaving member (etcd5) may be dead already: it is not part of the health check.
+    assert.deepEqual(c, [`${base} | endpoint health`, `${base} | member remove a4`, `${base} | endpoint health`, `${base} | member remove a5`]);
     assert.deepEqual(h.members().map((l) => l.split(", ")[0]), ["a1", "a2", "a3", "a6"]);
     assert.match(r.out, /etcd4 \(a4\) removed from the cluster/);
     const again = h.run(pruneScript(h.s, h.s.members[0], h.paths, h.s.members, "update"));
