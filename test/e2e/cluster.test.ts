@@ -14,6 +14,7 @@ import { opensslPki } from "../support/opensslPki";
 import { cleanup, recorder, setConfig, stateFiles, TestProject, testProject } from "../support/project";
 import { pulumiSuite } from "../support/toolchain";
 import { assertDestroyed, assertKillRecovery, assertMetricsLoopbackOnly, assertNoLostWrites, assertNoPlainHttp, assertOneHealthyCluster, assertPermissions } from "../support/checks";
+import { HealthPoller } from "../support/healthPoller";
 import { Writer } from "../support/writer";
 
 const VERSION = "3.6.16";
@@ -155,6 +156,7 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
         for (const name of NAMES) assert.match(previewText, new RegExp(`${name}: restart \\(config: log-level\\)`));
         const before = NAMES.map(startStamp);
         const writer = new Writer(bin, endpoints, admin, "/e2e/roll");
+        const poller = new HealthPoller(bin, endpoints, admin).start();
         writer.start();
         await new Promise((r) => setTimeout(r, 1000));
         const t0 = Date.now();
@@ -162,7 +164,9 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
         const took = (Date.now() - t0) / 1000;
         await new Promise((r) => setTimeout(r, 1000));
         const report = await writer.finish();
-        console.log(`rolling restart of 3 members through pulumi up: ${took.toFixed(1)} s`);
+        const health = await poller.stop();
+        console.log(`rolling restart of 3 members through pulumi up: ${took.toFixed(1)} s; most members unhealthy at once: ${health.maxUnhealthy} in ${health.samples} samples`);
+        assert.ok(health.maxUnhealthy <= 1, `rolling restart: ${health.worst.join(", ")} unhealthy at the same time`);
         assert.equal(up.summary.result, "succeeded");
         NAMES.map(startStamp).forEach((stamp, i) => assert.notEqual(stamp, before[i], `${NAMES[i]} was not restarted`));
         assertNoLostWrites(report, "rolling restart (pulumi up)", 5000, 10);
@@ -184,11 +188,14 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
             await p.stack.preview({ onOutput: recorder(p, "preview-renew") });
             for (const name of NAMES) assert.match(p.output.slice(mark).join(""), new RegExp(`${name}: leaf certificates renewed, they expire .*; no restart`));
             const writer = new Writer(bin, endpoints, admin, "/e2e/renew");
+            const poller = new HealthPoller(bin, endpoints, admin).start();
             writer.start();
             await new Promise((r) => setTimeout(r, 1000));
             const up = await p.stack.up({ onOutput: recorder(p, "up-renew") });
             await new Promise((r) => setTimeout(r, 1000));
             assertNoLostWrites(await writer.finish(), "leaf renewal (pulumi up)", 2000, 5);
+            const health = await poller.stop();
+            assert.equal(health.maxUnhealthy, 0, `leaf renewal: ${health.worst.join(", ")} unhealthy`);
             assert.equal(up.summary.result, "succeeded");
             const after = addresses.map(served);
             after.forEach((cert, i) => assert.notEqual(cert, before[i], `${NAMES[i]} still serves its old certificate`));
@@ -212,10 +219,16 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
             await assert.rejects(p.stack.up({ onOutput: recorder(p, `up-${label}`) }), message);
         };
         await setConfig(p, "keyAlgorithm", "RSA");
-        await refused("rsa", /keyAlgorithm: changing "ECDSA" -> "RSA" on a deployed cluster would replace the CA and every member's keys at once.*set keyAlgorithm back to "ECDSA"/);
+        await refused("rsa", /keyAlgorithm: a new key algorithm needs a new CA.*bump caGeneration to 2 and set caRotation: trust-both/);
         await p.stack.removeConfig("etcd-pulumi:keyAlgorithm");
-        await setConfig(p, "members", [...original, { name: "etcd4", address: "172.30.213.14" }, { name: "etcd5", address: "172.30.213.15" }]);
-        await refused("add", /changing the member list of a deployed cluster \(add etcd4 .*then add etcd5.*\) is not automated yet/);
+        await setConfig(p, "caGeneration", 2);
+        await setConfig(p, "caRotation", "reissue");
+        await refused("ca-skip", /a rotation to generation 2 starts with caRotation: trust-both/);
+        await p.stack.removeConfig("etcd-pulumi:caRotation");
+        await p.stack.removeConfig("etcd-pulumi:caGeneration");
+        // Two of three members replaced at once: only one current member would stay.
+        await setConfig(p, "members", [original[0], { ...original[1], address: "172.30.213.24" }, { ...original[2], address: "172.30.213.25" }]);
+        await refused("quorum", /keeps only 1 of the 3 current members \(etcd1\); at least 2 must stay to keep quorum/);
         await setConfig(p, "members", original);
         const previous = releaseArchive(PREVIOUS);
         await setConfig(p, "version", PREVIOUS);
