@@ -77,6 +77,7 @@ export class EtcdMember extends pulumi.ComponentResource {
     private readonly inputs: EtcdMemberInputs;
     private readonly config: pulumi.Output<string>;
     private readonly sha256: pulumi.Output<string>;
+    private readonly unit: string;
 
     constructor(inputs: EtcdMemberInputs, opts?: pulumi.ComponentResourceOptions) {
         const { prefix, settings: s, member: m, paths } = inputs;
@@ -106,7 +107,7 @@ export class EtcdMember extends pulumi.ComponentResource {
         this.config = pulumi
             .all([inputs.clusterToken, inputs.bootstrap])
             .apply(([token, b]) => renderEtcdConfig({ settings: s, member: m, initialMembers: b.initialCluster, clusterToken: token, paths }));
-        const unit = renderUnit(s, paths);
+        const unit = (this.unit = renderUnit(s, paths));
         const { server, peer, client } = inputs.pki;
         const bundle = pulumi
             .all([this.config, inputs.caBundlePem, server.certPem, server.keyPem, peer.certPem, peer.keyPem, client.certPem, client.keyPem])
@@ -181,7 +182,7 @@ export class EtcdMember extends pulumi.ComponentResource {
      */
     addService(after: pulumi.Resource[]): remote.Command {
         const { settings: s, member: m, paths } = this.inputs;
-        const unit = renderUnit(s, paths);
+        const unit = this.unit;
         return new remote.Command(
             this.child("service"),
             {

@@ -13,9 +13,8 @@ import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "
 import { opensslPki } from "../support/opensslPki";
 import { cleanup, recorder, setConfig, stateFiles, TestProject, testProject } from "../support/project";
 import { pulumiSuite } from "../support/toolchain";
-import { assertDestroyed, assertKillRecovery, assertMetricsLoopbackOnly, assertNoLostWrites, assertNoPlainHttp, assertOneHealthyCluster, assertPermissions } from "../support/checks";
-import { HealthPoller } from "../support/healthPoller";
-import { Writer } from "../support/writer";
+import { assertDestroyed, assertKillRecovery, assertMetricsLoopbackOnly, assertNoPlainHttp, assertOneHealthyCluster, assertPermissions } from "../support/checks";
+import { underLoad } from "../support/underLoad";
 
 const VERSION = "3.6.16";
 const PREVIOUS = "3.5.35";
@@ -155,21 +154,12 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
         const previewText = p.output.slice(mark).join("");
         for (const name of NAMES) assert.match(previewText, new RegExp(`${name}: restart \\(config: log-level\\)`));
         const before = NAMES.map(startStamp);
-        const writer = new Writer(bin, endpoints, admin, "/e2e/roll");
-        const poller = new HealthPoller(bin, endpoints, admin).start();
-        writer.start();
-        await new Promise((r) => setTimeout(r, 1000));
-        const t0 = Date.now();
-        const up = await p.stack.up({ onOutput: recorder(p, "up-loglevel") });
-        const took = (Date.now() - t0) / 1000;
-        await new Promise((r) => setTimeout(r, 1000));
-        const report = await writer.finish();
-        const health = await poller.stop();
-        console.log(`rolling restart of 3 members through pulumi up: ${took.toFixed(1)} s; most members unhealthy at once: ${health.maxUnhealthy} in ${health.samples} samples`);
-        assert.ok(health.maxUnhealthy <= 1, `rolling restart: ${health.worst.join(", ")} unhealthy at the same time`);
+        const { result: up } = await underLoad(
+            { label: "rolling restart of 3 members through pulumi up", bin, creds: admin, prefix: "/e2e/roll", writeVia: endpoints, maxGapMs: 5000, targetGapMs: 300, minWrites: 10 },
+            () => p.stack.up({ onOutput: recorder(p, "up-loglevel") }),
+        );
         assert.equal(up.summary.result, "succeeded");
         NAMES.map(startStamp).forEach((stamp, i) => assert.notEqual(stamp, before[i], `${NAMES[i]} was not restarted`));
-        assertNoLostWrites(report, "rolling restart (pulumi up)", 5000, 10);
         for (const name of NAMES) assert.match(onHostOk(inv, name, "grep '^log-level' /etc/etcd/etcd.conf.yml"), /warn/);
         await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, "preview-loglevel-after") });
     });
@@ -187,15 +177,10 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
             const mark = p.output.length;
             await p.stack.preview({ onOutput: recorder(p, "preview-renew") });
             for (const name of NAMES) assert.match(p.output.slice(mark).join(""), new RegExp(`${name}: leaf certificates renewed, they expire .*; no restart`));
-            const writer = new Writer(bin, endpoints, admin, "/e2e/renew");
-            const poller = new HealthPoller(bin, endpoints, admin).start();
-            writer.start();
-            await new Promise((r) => setTimeout(r, 1000));
-            const up = await p.stack.up({ onOutput: recorder(p, "up-renew") });
-            await new Promise((r) => setTimeout(r, 1000));
-            assertNoLostWrites(await writer.finish(), "leaf renewal (pulumi up)", 2000, 5);
-            const health = await poller.stop();
-            assert.equal(health.maxUnhealthy, 0, `leaf renewal: ${health.worst.join(", ")} unhealthy`);
+            const { result: up } = await underLoad(
+                { label: "leaf renewal through pulumi up", bin, creds: admin, prefix: "/e2e/renew", writeVia: endpoints, maxGapMs: 2000, maxUnhealthy: 0 },
+                () => p.stack.up({ onOutput: recorder(p, "up-renew") }),
+            );
             assert.equal(up.summary.result, "succeeded");
             const after = addresses.map(served);
             after.forEach((cert, i) => assert.notEqual(cert, before[i], `${NAMES[i]} still serves its old certificate`));

@@ -20,6 +20,7 @@ import { filesScript } from "../../components/render/scripts";
 import { etcdStartStamp, hosts, hostsUp, Inventory, onHost, onHostOk } from "../support/hosts";
 import { assertNoLostWrites, assertOneHealthyCluster } from "../support/checks";
 import { issueMember, opensslPki, TestPki } from "../support/opensslPki";
+import { underLoad as runUnderLoad } from "../support/underLoad";
 import { Writer } from "../support/writer";
 
 const OLD = "3.5.35";
@@ -36,23 +37,9 @@ const endpointsOf = (st: ClusterSettings) => st.members.map((m) => clientUrl(m, 
 /** When etcd last started on the member's host (by address: a replacement runs on another host). */
 const startStamp = (m: MemberSettings) => etcdStartStamp(inv, m.address);
 
-/** Run `op` with a writer going; then check the cluster against `expected`. */
+/** Run `op` with a writer and a health poller going; then check the cluster against `expected`. */
 async function underLoad(label: string, st: ClusterSettings, op: () => Promise<void>, writeEndpoints = endpointsOf(st)): Promise<void> {
-    const writer = new Writer(bin, writeEndpoints, admin, `/day2/${label}`);
-    writer.start();
-    await new Promise((r) => setTimeout(r, 1000));
-    const t0 = Date.now();
-    try {
-        await op();
-    } catch (e) {
-        await writer.stop();
-        throw e;
-    }
-    const took = Date.now() - t0;
-    await new Promise((r) => setTimeout(r, 1000));
-    const w = await writer.finish(endpointsOf(st));
-    console.log(`${label}: ${(took / 1000).toFixed(1)} s`);
-    assertNoLostWrites(w, label, 10_000);
+    await runUnderLoad({ label, bin, creds: admin, prefix: `/day2/${label}`, writeVia: writeEndpoints, checkVia: endpointsOf(st), maxGapMs: 10_000 }, op);
     assertOneHealthyCluster(bin, endpointsOf(st), admin, st.members, label);
 }
 

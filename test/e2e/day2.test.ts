@@ -15,11 +15,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { etcdStartStamp, hosts, hostsUp, Inventory, onHost, onHostOk, stackMembers } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
-import { assertNoLostWrites, assertOneHealthyCluster } from "../support/checks";
-import { HealthPoller } from "../support/healthPoller";
+import { assertOneHealthyCluster } from "../support/checks";
 import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
 import { pulumiSuite } from "../support/toolchain";
-import { Writer } from "../support/writer";
+import { underLoad } from "../support/underLoad";
 
 const VERSION = "3.6.16";
 let inv: Inventory;
@@ -54,25 +53,11 @@ async function previewPlan(label: string): Promise<string> {
  * going; then the checks every day-2 operation must pass. Returns the up's wall time in seconds.
  */
 async function upUnderLoad(label: string, writeVia: string, targetGapMs: number, expectMembers = current, up: () => Promise<unknown> = () => p.stack.up({ onOutput: recorder(p, `up-${label}`) })): Promise<number> {
-    const writer = new Writer(bin, writeVia, admin, `/day2-engine/${label}`);
-    const poller = new HealthPoller(bin, [...new Set([...writeVia.split(","), ...expectMembers.map(url)])].join(","), admin).start();
-    writer.start();
-    await new Promise((r) => setTimeout(r, 1000));
-    const t0 = Date.now();
-    try {
-        await up();
-    } finally {
-        const took = (Date.now() - t0) / 1000;
-        await new Promise((r) => setTimeout(r, 1000));
-        const health = await poller.stop();
-        const report = await writer.finish(endpointsOf(expectMembers));
-        console.log(`${label} through pulumi up: ${took.toFixed(1)} s; longest write gap ${report.longestGapMs} ms (target <= ${targetGapMs} ms); most members unhealthy at once: ${health.maxUnhealthy} ${JSON.stringify(health.worst)} in ${health.samples} samples`);
-        assertNoLostWrites(report, label, 5000, 5);
-        assert.ok(health.maxUnhealthy <= 1, `${label}: ${health.maxUnhealthy} members unhealthy at the same time: ${health.worst.join(", ")}`);
-    }
+    const checkVia = [...new Set([...writeVia.split(","), ...expectMembers.map(url)])].join(",");
+    const { took } = await underLoad({ label: `${label} through pulumi up`, bin, creds: admin, prefix: `/day2-engine/${label}`, writeVia, checkVia, maxGapMs: 5000, targetGapMs }, up);
     assertOneHealthyCluster(bin, endpointsOf(expectMembers), admin, expectMembers, label);
     await p.stack.preview({ expectNoChanges: true, onOutput: recorder(p, `preview-after-${label}`) });
-    return (Date.now() - t0) / 1000;
+    return took;
 }
 
 pulumiSuite("day 2 from a config diff through pulumi up (real Pulumi CLI)", { timeout: 60 * 60 * 1000 }, () => {

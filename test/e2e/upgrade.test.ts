@@ -10,11 +10,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { hosts, hostsUp, Inventory, onHostOk, stackMembers } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
-import { assertNoLostWrites, assertOneHealthyCluster } from "../support/checks";
-import { HealthPoller } from "../support/healthPoller";
+import { assertOneHealthyCluster } from "../support/checks";
 import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
 import { pulumiSuite } from "../support/toolchain";
-import { Writer } from "../support/writer";
+import { underLoad } from "../support/underLoad";
 
 const FROM = "3.5.35";
 const TO = "3.6.16";
@@ -70,19 +69,10 @@ pulumiSuite(`etcd upgrade ${FROM} -> ${TO} through pulumi up (real Pulumi CLI)`,
         const plan = p.output.slice(mark).join("");
         assert.match(plan, new RegExp(`etcd ${FROM.replace(/\./g, "\\.")} -> ${TO.replace(/\./g, "\\.")} \\(minor upgrade\\): verified snapshot on etcd1`));
         for (const name of NAMES) assert.match(plan, new RegExp(`${name}: restart \\(.*binary ${TO.replace(/\./g, "\\.")}`));
-        const writer = new Writer(bin, endpoints, admin, "/upgrade/writes");
-        const poller = new HealthPoller(bin, endpoints, admin).start();
-        writer.start();
-        await new Promise((r) => setTimeout(r, 1000));
-        const t0 = Date.now();
-        const up = await p.stack.up({ onOutput: recorder(p, "up-upgrade") });
-        const took = (Date.now() - t0) / 1000;
-        await new Promise((r) => setTimeout(r, 1000));
-        const report = await writer.finish();
-        const health = await poller.stop();
-        console.log(`upgrade ${FROM} -> ${TO} of 3 members through pulumi up: ${took.toFixed(1)} s; most members unhealthy at once: ${health.maxUnhealthy} in ${health.samples} samples`);
-        assert.ok(health.maxUnhealthy <= 1, `upgrade: ${health.maxUnhealthy} members unhealthy at the same time: ${health.worst.join(", ")}`);
-        assertNoLostWrites(report, "upgrade (pulumi up)", 5000, 10);
+        const { result: up } = await underLoad(
+            { label: `upgrade ${FROM} -> ${TO} of 3 members through pulumi up`, bin, creds: admin, prefix: "/upgrade/writes", writeVia: endpoints, maxGapMs: 5000, targetGapMs: 300, minWrites: 10 },
+            () => p.stack.up({ onOutput: recorder(p, "up-upgrade") }),
+        );
         assert.equal(up.outputs.etcdVersion.value, TO);
         assert.deepEqual(versions(), [TO, TO, TO]);
         const snapshots = onHostOk(inv, "etcd1", `ls /var/lib/etcd-backups/etcd-pre-install-${TO}-*.db`).trim().split("\n");
