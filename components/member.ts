@@ -14,6 +14,7 @@ import { memberFilePaths, memberFiles, renderFileBundle } from "./render/files";
 import { joinLines } from "./render/membership";
 import { HostPaths } from "./render/paths";
 import { renderEtcdctlProfile } from "./render/profile";
+import { scheduledSnapshotFiles } from "./render/scheduledSnapshot";
 import { configureDeleteScript, configureScript, readyScript, serviceScript, stagedArchivePath, stopScript } from "./render/scripts";
 import { stepInvocation, stepStdin } from "./render/shell";
 import { startInputsComment } from "./render/startInputs";
@@ -120,6 +121,7 @@ export class EtcdMember extends pulumi.ComponentResource {
                         config: cfg,
                         unit,
                         profile: renderEtcdctlProfile(s, paths),
+                        ...scheduledSnapshotFiles(s, paths),
                         caCert: ca,
                         serverCert: sc,
                         serverKey: sk,

@@ -63,6 +63,10 @@ export interface ClusterSettings {
     perDialTimeout: number;
     bastion?: { host: string; port: number; user: string; hostKey?: string };
     purgeDataOnDestroy: boolean;
+    /** systemd OnCalendar expression of the scheduled snapshot. */
+    snapshotSchedule: string;
+    /** How many scheduled snapshots each member keeps. */
+    snapshotRetention: number;
     healthTimeoutSeconds: number;
     cacheDir: string;
 }

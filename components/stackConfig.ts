@@ -38,6 +38,8 @@ export const STACK_CONFIG_KEYS: Record<string, Kind> = {
     clusterToken: "string",
     allowEvenMembers: "boolean",
     purgeDataOnDestroy: "boolean",
+    snapshotSchedule: "string",
+    snapshotRetention: "integer",
     healthTimeoutSeconds: "integer",
     sshUser: "string",
     sshPrivateKey: "secret",

@@ -111,6 +111,10 @@ export interface EtcdClusterArgs {
     allowEvenMembers?: boolean;
     /** Delete the data/WAL dirs and the etcd user on destroy. Default false: data is kept. */
     purgeDataOnDestroy?: boolean;
+    /** When each member takes a verified snapshot: a systemd OnCalendar expression (default "hourly"). */
+    snapshotSchedule?: string;
+    /** How many scheduled snapshots each member keeps (default 24). */
+    snapshotRetention?: number;
     /** Seconds to wait for a member to report healthy after a start or restart. */
     healthTimeoutSeconds?: number;
     /** Cache directory for downloaded release archives on the deployer. */

@@ -250,6 +250,14 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         }
     }
     const binary = binarySource(args, String(version), arch, problems);
+    const snapshotSchedule = args.snapshotSchedule ?? "hourly";
+    if (typeof snapshotSchedule !== "string" || !/^[A-Za-z0-9*:,./~ -]{1,100}$/.test(snapshotSchedule)) {
+        problems.push(`snapshotSchedule: ${JSON.stringify(snapshotSchedule)} is not a systemd OnCalendar expression; use e.g. "hourly", "daily" or "*-*-* 00/6:00:00"`);
+    }
+    const snapshotRetention = args.snapshotRetention ?? 24;
+    if (typeof snapshotRetention !== "number" || !Number.isInteger(snapshotRetention) || snapshotRetention < 1 || snapshotRetention > 10000) {
+        problems.push(`snapshotRetention: ${JSON.stringify(snapshotRetention)} must be a whole number of snapshots to keep, 1-10000 (default 24)`);
+    }
     const healthTimeoutSeconds = args.healthTimeoutSeconds ?? 120;
     positiveInt("healthTimeoutSeconds", healthTimeoutSeconds);
 
@@ -299,6 +307,8 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
             ? { host: ssh.bastion.host, port: ssh.bastion.port ?? 22, user: ssh.bastion.user ?? sshUser, hostKey: ssh.bastion.hostKey }
             : undefined,
         purgeDataOnDestroy: args.purgeDataOnDestroy ?? false,
+        snapshotSchedule,
+        snapshotRetention,
         healthTimeoutSeconds,
         cacheDir: args.cacheDir ?? path.join(process.env.ETCD_PULUMI_CACHE ?? path.join(os.homedir(), ".cache", "etcd-pulumi"), "downloads"),
     };

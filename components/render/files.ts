@@ -23,6 +23,10 @@ export interface MemberFileContents {
     peerKey: string;
     clientCert: string;
     clientKey: string;
+    /** Scheduled snapshot: script, service and timer (scheduledSnapshot.ts). */
+    snapshotTool: string;
+    snapshotService: string;
+    snapshotTimer: string;
 }
 
 export function memberFiles(paths: HostPaths, c: MemberFileContents): HostFile[] {
@@ -33,6 +37,9 @@ export function memberFiles(paths: HostPaths, c: MemberFileContents): HostFile[]
         { path: paths.unitFile, mode: "0644", owner: "root:root", content: c.unit },
         { path: paths.profileFile, mode: "0644", owner: "root:root", content: c.profile },
         { path: paths.startInputsTool, mode: "0755", owner: "root:root", content: renderStartInputsTool(paths) },
+        { path: paths.snapshotTool, mode: "0755", owner: "root:root", content: c.snapshotTool },
+        { path: paths.snapshotService, mode: "0644", owner: "root:root", content: c.snapshotService },
+        { path: paths.snapshotTimer, mode: "0644", owner: "root:root", content: c.snapshotTimer },
         cert(paths.caCert, c.caCert),
         cert(paths.serverCert, c.serverCert),
         key(paths.serverKey, c.serverKey),
@@ -45,7 +52,7 @@ export function memberFiles(paths: HostPaths, c: MemberFileContents): HostFile[]
 
 /** Every path the files step owns (for its delete). */
 export function memberFilePaths(paths: HostPaths): string[] {
-    return [paths.configFile, paths.unitFile, paths.profileFile, paths.startInputsTool, paths.caCert, paths.serverCert, paths.serverKey, paths.peerCert, paths.peerKey, paths.clientCert, paths.clientKey];
+    return [paths.configFile, paths.unitFile, paths.profileFile, paths.startInputsTool, paths.snapshotTool, paths.snapshotService, paths.snapshotTimer, paths.caCert, paths.serverCert, paths.serverKey, paths.peerCert, paths.peerKey, paths.clientCert, paths.clientKey];
 }
 
 /** One line per file: `PATH MODE OWNER BASE64`. Paths and owners never contain spaces (validated). */

@@ -22,6 +22,10 @@ export interface HostPaths {
     startInputsTool: string;
     /** What the running etcd was started with; on tmpfs, written by the unit's ExecStartPre. */
     startedWith: string;
+    /** The scheduled snapshot: its script, service and timer (render/scheduledSnapshot.ts). */
+    snapshotTool: string;
+    snapshotService: string;
+    snapshotTimer: string;
     /** Which incarnation of the member this host's data belongs to (plan/bootstrap.ts); kept with the data. */
     incarnationFile: string;
     dataDir: string;
@@ -54,6 +58,9 @@ export function hostPaths(dataDir: string, walDir?: string): HostPaths {
         startInputsTool: "/usr/local/lib/etcd-pulumi/start-inputs",
         startedWith: "/run/etcd-pulumi/started-with",
         incarnationFile: INCARNATION_FILE,
+        snapshotTool: "/usr/local/lib/etcd-pulumi/snapshot",
+        snapshotService: "/etc/systemd/system/etcd-snapshot.service",
+        snapshotTimer: "/etc/systemd/system/etcd-snapshot.timer",
         dataDir,
         walDir,
     };

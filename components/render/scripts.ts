@@ -4,6 +4,7 @@
  */
 import { ClusterSettings, MemberSettings, releaseArchiveName, releaseDirName } from "../settings";
 import { HostPaths, INCARNATION_FILE } from "./paths";
+import { SNAPSHOT_TIMER } from "./scheduledSnapshot";
 import { script, shq } from "./shell";
 
 const ETCD_USER = "etcd";
@@ -114,14 +115,14 @@ export function installScript(s: ClusterSettings, m: MemberSettings, paths: Host
 function filesLines(s: ClusterSettings, paths: HostPaths, bootstrapState: "new" | "existing", bundle: string): string[] {
     if (/^ETCD_PULUMI_FILES$/m.test(bundle)) throw new Error("file bundle contains the heredoc terminator");
     return [
-        `changed=0; unit_changed=0`,
+        `changed=0; systemd_changed=0`,
         `while IFS=' ' read -r path mode owner data; do`,
         `  [ -n "$path" ] || continue`,
         `  dir=$(dirname "$path"); [ -d "$dir" ] || install -d -m 0755 "$dir"`,
         `  tmp=$(mktemp "$dir/.etcd-pulumi.XXXXXX")`,
         `  printf '%s' "$data" | base64 -d > "$tmp"`,
         `  chown "$owner" "$tmp"; chmod "$mode" "$tmp"`,
-        `  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c '%a %U:%G' "$path")" = "$(stat -c '%a %U:%G' "$tmp")" ]; then rm -f "$tmp"; else mv -f "$tmp" "$path"; echo "wrote $path"; changed=$((changed + 1)); if [ "$path" = ${shq(paths.unitFile)} ]; then unit_changed=1; fi; fi`,
+        `  if [ -f "$path" ] && cmp -s "$tmp" "$path" && [ "$(stat -c '%a %U:%G' "$path")" = "$(stat -c '%a %U:%G' "$tmp")" ]; then rm -f "$tmp"; else mv -f "$tmp" "$path"; echo "wrote $path"; changed=$((changed + 1)); case "$path" in /etc/systemd/system/*) systemd_changed=1 ;; esac; fi`,
         `done <<'ETCD_PULUMI_FILES'`,
         bundle.replace(/\n$/, ""),
         `ETCD_PULUMI_FILES`,
@@ -135,8 +136,9 @@ function filesLines(s: ClusterSettings, paths: HostPaths, bootstrapState: "new" 
                   `fi`,
               ].join("\n")
             : `:`,
-        // Only a new unit needs systemd to reload (a reload costs seconds on a busy host).
-        `if [ "$unit_changed" = 1 ]; then systemctl daemon-reload; fi`,
+        // Only a changed unit needs systemd to reload (a reload costs seconds on a busy host); a reload
+        // also gives a running timer its new schedule.
+        `if [ "$systemd_changed" = 1 ]; then systemctl daemon-reload; fi`,
         `log "$changed file(s) changed"`,
     ];
 }
@@ -196,6 +198,7 @@ function newCaProbeLines(s: ClusterSettings, paths: HostPaths, p: NewCaProbe): s
 /** Undoes configure: files, binaries, staged archive; the data dir, WAL dir and etcd user only when purge is set. */
 export function configureDeleteScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, files: string[], purge = s.purgeDataOnDestroy): string {
     const body = [
+        `systemctl disable --now ${SNAPSHOT_TIMER} >/dev/null 2>&1 || true`,
         ...files.map((f) => `rm -f ${shq(f)}`),
         `systemctl daemon-reload || true`,
         `for b in etcd etcdctl etcdutl; do l=${shq(paths.binDir)}/"$b"; if [ -L "$l" ] && readlink "$l" | grep -q ${shq(`^${paths.installRoot}/`)}; then rm -f "$l"; fi; done`,
@@ -240,6 +243,8 @@ export function serviceScript(s: ClusterSettings, m: MemberSettings, paths: Host
         // A member that joins a running cluster is added (and promoted) first: membership.ts joinLines.
         ...joinFirst,
         `systemctl enable etcd.service >/dev/null 2>&1`,
+        // Scheduled snapshots run wherever etcd runs (render/scheduledSnapshot.ts).
+        `systemctl is-enabled --quiet ${SNAPSHOT_TIMER} && systemctl is-active --quiet ${SNAPSHOT_TIMER} || systemctl enable --now ${SNAPSHOT_TIMER} >/dev/null 2>&1`,
         `if ! systemctl is-active --quiet etcd.service; then`,
         `  what="starting"`,
         ...(mode === "bootstrap"

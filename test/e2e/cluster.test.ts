@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { etcdStartStamp, hosts, hostsUp, Inventory, onHostOk, stackMembers } from "../support/hosts";
+import { etcdStartStamp, hosts, hostsUp, Inventory, onHost, onHostOk, stackMembers } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
 import { opensslPki } from "../support/opensslPki";
 import { cleanup, recorder, setConfig, stateFiles, TestProject, testProject } from "../support/project";
@@ -47,6 +47,7 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
             sshPrivateKeyPath: inv.sshKeyPath,
             binary: { path: archive, sha256sums: sums },
             healthTimeoutSeconds: 60,
+            snapshotRetention: 2,
             sshDialErrorLimit: 3,
             sshPerDialTimeout: 5,
         });
@@ -109,6 +110,43 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
             assert.equal(onHostOk(inv, name, "systemctl show etcd -p User --value").trim(), "etcd");
             assert.match(onHostOk(inv, name, "grep '^initial-cluster-state' /etc/etcd/etcd.conf.yml"), /existing/);
         }
+    });
+
+    test("scheduled snapshots: a timer on every member; the service takes a verified snapshot at once, keeps the newest N, records the last success, and a failure keeps the good ones", () => {
+        for (const name of NAMES) {
+            assert.equal(onHostOk(inv, name, "systemctl is-enabled etcd-snapshot.timer; systemctl is-active etcd-snapshot.timer").trim(), "enabled\nactive", `${name}: timer`);
+            assert.match(onHostOk(inv, name, "systemctl show etcd-snapshot.timer -p TimersCalendar --value"), /OnCalendar=\*-\*-\* \*:00:00/, `${name}: hourly by default`);
+            assert.equal(onHostOk(inv, name, "stat -c '%a %U:%G' /usr/local/lib/etcd-pulumi/snapshot /etc/systemd/system/etcd-snapshot.service /etc/systemd/system/etcd-snapshot.timer").trim(), "755 root:root\n644 root:root\n644 root:root");
+        }
+        const dir = "/var/lib/etcd-backups/scheduled";
+        const files = () => onHostOk(inv, "etcd1", `ls -1 ${dir}/*.db 2>/dev/null || true`).trim().split("\n").filter(Boolean);
+        for (let i = 0; i < 3; i++) {
+            assert.equal(etcdctl(bin, endpoints, admin, ["put", "/e2e/snapshot", `v${i}`]).status, 0);
+            onHostOk(inv, "etcd1", "systemctl start etcd-snapshot.service");
+        }
+        const kept = files();
+        assert.equal(kept.length, 2, `snapshotRetention 2 keeps 2: ${kept.join(", ")}`);
+        assert.equal(onHostOk(inv, "etcd1", `stat -c '%a %U:%G' ${dir}`).trim(), "700 root:root");
+        const last = JSON.parse(onHostOk(inv, "etcd1", "cat /var/lib/etcd-pulumi/last-snapshot.json")) as { time: string; revision: number; size: number; file: string };
+        const revision = Number(JSON.parse(etcdctl(bin, endpoints, admin, ["endpoint", "status", "-w", "json"]).stdout)[0].Status.header.revision);
+        assert.ok(last.revision > 1 && last.revision <= revision, `recorded revision ${last.revision}, cluster at ${revision}`);
+        assert.ok(kept.includes(last.file), `${last.file} is one of the kept snapshots`);
+        assert.equal(Number(onHostOk(inv, "etcd1", `stat -c %s ${last.file}`).trim()), last.size);
+        assert.equal(onHostOk(inv, "etcd1", "stat -c %a /var/lib/etcd-pulumi/last-snapshot.json").trim(), "644", "monitoring can read the last success");
+        assert.match(onHostOk(inv, "etcd1", `/usr/local/bin/etcdutl snapshot status ${last.file} -w json`), /"revision":/);
+        // A failure (etcd down) fails the service visibly and removes no good snapshot.
+        onHostOk(inv, "etcd1", "systemctl stop etcd");
+        try {
+            const failed = onHost(inv, "etcd1", "systemctl start etcd-snapshot.service");
+            assert.notEqual(failed.status, 0, "a failed snapshot must fail the service");
+            assert.match(onHostOk(inv, "etcd1", "systemctl is-failed etcd-snapshot.service || true").trim(), /failed/);
+            assert.match(onHostOk(inv, "etcd1", "journalctl -u etcd-snapshot.service -n 20 --no-pager -o cat"), /etcd-snapshot on etcd1: snapshot save failed/);
+            assert.deepEqual(files(), kept, "a failed snapshot removed a good one");
+            assert.equal(JSON.parse(onHostOk(inv, "etcd1", "cat /var/lib/etcd-pulumi/last-snapshot.json")).file, last.file);
+        } finally {
+            onHostOk(inv, "etcd1", "systemctl start etcd");
+        }
+        assertOneHealthyCluster(bin, endpoints, admin, memberConfig(inv), "after the snapshot failure test");
     });
 
     test("the state the backend stores on disk holds no private key or SSH key in plaintext", async () => {

@@ -13,6 +13,7 @@ import { memberFilePaths, memberFiles, renderFileBundle } from "../../components
 import * as day2 from "../../components/render/membership";
 import { HostPaths, hostPaths } from "../../components/render/paths";
 import { renderEtcdctlProfile } from "../../components/render/profile";
+import { scheduledSnapshotFiles } from "../../components/render/scheduledSnapshot";
 import * as steps from "../../components/render/scripts";
 import { stepInvocation, stepStdin } from "../../components/render/shell";
 import { renderUnit } from "../../components/render/unit";
@@ -62,6 +63,7 @@ export class HostDriver {
                 config: renderEtcdConfig({ settings: s, member: m, initialMembers, clusterToken: this.token, paths }),
                 unit: renderUnit(s, paths),
                 profile: renderEtcdctlProfile(s, paths),
+                ...scheduledSnapshotFiles(s, paths),
                 caCert: caBundle,
                 serverCert: c.server.cert,
                 serverKey: c.server.key,

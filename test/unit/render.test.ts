@@ -11,6 +11,7 @@ import { memberFiles, renderFileBundle } from "../../components/render/files";
 import { renderStartInputsTool, startInputsComment } from "../../components/render/startInputs";
 import * as scripts from "../../components/render/scripts";
 import { joinLines, pruneScript, snapshotScript } from "../../components/render/membership";
+import { scheduledSnapshotFiles } from "../../components/render/scheduledSnapshot";
 import { incarnationOf } from "../../components/plan/bootstrap";
 import { shq, stepInvocation, stepStdin } from "../../components/render/shell";
 import * as fs from "node:fs";
@@ -216,7 +217,7 @@ test("a failing host script names the host and the step", () => {
 test("file bundle round-trips through base64 lines and keeps modes", () => {
     const s = settings();
     const paths = hostPaths(s.dataDir);
-    const files = memberFiles(paths, { config: "a: 1\n", unit: "u", profile: "p", caCert: "CA", serverCert: "SC", serverKey: "SK\nline2", peerCert: "PC", peerKey: "PK", clientCert: "CC", clientKey: "CK" });
+    const files = memberFiles(paths, { config: "a: 1\n", unit: "u", profile: "p", caCert: "CA", serverCert: "SC", serverKey: "SK\nline2", peerCert: "PC", peerKey: "PK", clientCert: "CC", clientKey: "CK", snapshotTool: "ST", snapshotService: "SS", snapshotTimer: "TT" });
     const lines = renderFileBundle(files).trimEnd().split("\n");
     assert.equal(lines.length, files.length);
     const byPath = new Map(lines.map((l) => { const [p, mode, owner, b64] = l.split(" "); return [p, { mode, owner, content: Buffer.from(b64, "base64").toString() }]; }));
@@ -325,7 +326,7 @@ test("join lines of a joiner: quoted name, peer URL, join endpoints and incarnat
     assert.ok(text.indexOf(`via member add`) < text.indexOf(`via member promote`));
     const body = scripts.serviceScript(s, m, paths, "converge", lines);
     assert.equal(spawnSync("bash", ["-n"], { input: body }).status, 0);
-    assert.ok(body.indexOf("via member promote") < body.indexOf("systemctl enable etcd.service >/dev/null 2>&1\nif ! systemctl is-active"), "the join runs before the usual start logic");
+    assert.ok(body.indexOf("via member promote") < body.indexOf("\nif ! systemctl is-active --quiet etcd.service; then"), "the join runs before the usual start logic");
 });
 
 test("a replaced member's service step: old data aside, old member removed after a health check, learner added through the others, started, promoted; a re-run changes nothing", () => {
@@ -458,4 +459,29 @@ test("configure checks that every member accepts the new CA before it writes any
     assert.ok(withProbe.includes(shq(Buffer.from("NEWCA").toString("base64"))), "the new CA bundle travels in the script");
     assert.doesNotMatch(without, /check-new-ca|new CA/);
     assert.ok(without.includes("done <<'ETCD_PULUMI_FILES'"));
+});
+
+test("scheduled snapshot: valid tool, timer on the configured schedule, retention after a verified success only; the service step enables the timer", () => {
+    const s = settings({ snapshotSchedule: "*-*-* 00/6:00:00", snapshotRetention: 7 });
+    const paths = hostPaths(s.dataDir);
+    const f = scheduledSnapshotFiles(s, paths);
+    assert.equal(spawnSync("bash", ["-n"], { input: f.snapshotTool }).status, 0);
+    assert.match(f.snapshotTimer, /^OnCalendar=\*-\*-\* 00\/6:00:00$/m);
+    assert.match(f.snapshotTimer, /^Persistent=true$/m);
+    assert.match(f.snapshotService, /^Type=oneshot$/m);
+    assert.match(f.snapshotService, /^ExecStart=\/usr\/local\/lib\/etcd-pulumi\/snapshot$/m);
+    assert.match(f.snapshotTool, /^keep=7$/m);
+    assert.match(f.snapshotTool, /--endpoints='https:\/\/127\.0\.0\.1:2379'/);
+    // Order: save -> verify -> rename -> retention -> record; never retention before the verified rename.
+    const at = (needle: string) => f.snapshotTool.indexOf(needle);
+    const order = [at("snapshot save"), at("snapshot status"), at('mv -f "$f.part" "$f"'), at("tail -n +$((keep + 1))"), at("last-snapshot.json.tmp")];
+    assert.deepEqual([...order].sort((a, b) => a - b), order, `order ${order.join(",")}`);
+    assert.ok(order.every((i) => i > 0));
+    const files = memberFiles(paths, { config: "", unit: "", profile: "", caCert: "", serverCert: "", serverKey: "", peerCert: "", peerKey: "", clientCert: "", clientKey: "", ...f });
+    assert.deepEqual(
+        files.filter((x) => /snapshot/.test(x.path)).map((x) => `${x.path} ${x.mode} ${x.owner}`),
+        ["/usr/local/lib/etcd-pulumi/snapshot 0755 root:root", "/etc/systemd/system/etcd-snapshot.service 0644 root:root", "/etc/systemd/system/etcd-snapshot.timer 0644 root:root"],
+    );
+    for (const mode of ["bootstrap", "converge"] as const) assert.match(scripts.serviceScript(s, s.members[0], paths, mode), /systemctl enable --now etcd-snapshot\.timer/);
+    assert.match(scripts.configureDeleteScript(s, s.members[0], paths, []), /systemctl disable --now etcd-snapshot\.timer/);
 });

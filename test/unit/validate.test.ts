@@ -144,3 +144,10 @@ test("stack config: unknown keys, unreadable values and invalid values are repor
     assert.equal(problems.filter((p) => /ssh/i.test(p)).length, 1, "missing SSH credentials reported once");
     assert.equal(problems.length, expected.length, problems.join("\n"));
 });
+
+test("snapshot schedule and retention: defaults hourly / 24; bad values name the key and the fix", () => {
+    const s = resolveSettings(base());
+    assert.deepEqual([s.snapshotSchedule, s.snapshotRetention], ["hourly", 24]);
+    rejects(base({ snapshotSchedule: "hourly\nExecStart=/bin/sh" }), "snapshotSchedule", /not a systemd OnCalendar expression; use e\.g\. "hourly"/);
+    rejects(base({ snapshotRetention: 0 }), "snapshotRetention", /whole number of snapshots to keep, 1-10000/);
+});
