@@ -17,7 +17,8 @@ export const LAST_SNAPSHOT_FILE = "/var/lib/etcd-pulumi/last-snapshot.json";
 
 /** The script the service runs. A failure exits non-zero with the reason and never deletes a good snapshot. */
 export function renderSnapshotTool(s: ClusterSettings, paths: HostPaths): string {
-    const etcdctl = `${shq(`${paths.binDir}/etcdctl`)} --cacert=${shq(paths.caCert)} --cert=${shq(paths.clientCert)} --key=${shq(paths.clientKey)} --endpoints=${shq(`https://127.0.0.1:${s.clientPort}`)} --dial-timeout=5s --command-timeout=600s`;
+    const etcdctl = (timeout: string) =>
+        `${shq(`${paths.binDir}/etcdctl`)} --cacert=${shq(paths.caCert)} --cert=${shq(paths.clientCert)} --key=${shq(paths.clientKey)} --endpoints=${shq(`https://127.0.0.1:${s.clientPort}`)} --dial-timeout=5s --command-timeout=${timeout}`;
     return `#!/bin/bash
 # Managed by etcd-pulumi: takes, verifies and rotates a snapshot of the local etcd member.
 set -euo pipefail
@@ -28,7 +29,9 @@ fail() { echo "etcd-snapshot on $(hostname): $*" >&2; exit 1; }
 install -d -m 0700 -o root -g root "$dir"
 f="$dir/etcd-$(date -u +%Y%m%dT%H%M%SZ).db"
 trap 'rm -f "$f.part"' EXIT
-${etcdctl} snapshot save "$f.part" >/dev/null 2>"$f.err" || { msg=$(tail -n 3 "$f.err"); rm -f "$f.err"; fail "snapshot save failed: $msg"; }
+# A member that does not answer fails at once (snapshot save alone would retry until its timeout).
+health=$(${etcdctl("10s")} endpoint health 2>&1) || fail "the local member is not healthy, no snapshot taken: $(printf '%s' "$health" | tail -n 1)"
+${etcdctl("600s")} snapshot save "$f.part" >/dev/null 2>"$f.err" || { msg=$(tail -n 3 "$f.err"); rm -f "$f.err"; fail "snapshot save failed: $msg"; }
 rm -f "$f.err"
 status=$(${shq(`${paths.binDir}/etcdutl`)} snapshot status "$f.part" -w json 2>&1) || fail "snapshot does not verify: $status"
 revision=$(printf '%s' "$status" | grep -o '"revision":[0-9]*' | cut -d: -f2)
@@ -53,6 +56,7 @@ After=etcd.service
 
 [Service]
 Type=oneshot
+TimeoutStartSec=30min
 ExecStart=${paths.snapshotTool}
 Nice=10
 IOSchedulingClass=idle

@@ -474,7 +474,7 @@ test("scheduled snapshot: valid tool, timer on the configured schedule, retentio
     assert.match(f.snapshotTool, /--endpoints='https:\/\/127\.0\.0\.1:2379'/);
     // Order: save -> verify -> rename -> retention -> record; never retention before the verified rename.
     const at = (needle: string) => f.snapshotTool.indexOf(needle);
-    const order = [at("snapshot save"), at("snapshot status"), at('mv -f "$f.part" "$f"'), at("tail -n +$((keep + 1))"), at("last-snapshot.json.tmp")];
+    const order = [at("endpoint health 2>&1"), at(`snapshot save "$f.part"`), at("snapshot status"), at('mv -f "$f.part" "$f"'), at("tail -n +$((keep + 1))"), at("last-snapshot.json.tmp")];
     assert.deepEqual([...order].sort((a, b) => a - b), order, `order ${order.join(",")}`);
     assert.ok(order.every((i) => i > 0));
     const files = memberFiles(paths, { config: "", unit: "", profile: "", caCert: "", serverCert: "", serverKey: "", peerCert: "", peerKey: "", clientCert: "", clientKey: "", ...f });
