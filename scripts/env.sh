@@ -13,11 +13,14 @@ export PULUMI_RANDOM_VERSION="4.21.1"
 export NODE_VERSION="22.23.3"
 export ETCD_VERSION_DEFAULT="3.6.16"
 export ETCD_VERSION_PREVIOUS="3.5.35"
+# The GitHub Actions workflow linter the unit tests run (built from the Go module proxy by setup).
+export ACTIONLINT_VERSION="1.7.12"
 # Where things live.
 export ETCD_PULUMI_NODE_BIN="$ETCD_PULUMI_CACHE/node/node_modules/.bin"
 export ETCD_PULUMI_PULUMI_BIN="$ETCD_PULUMI_CACHE/pulumi/bin"
 export ETCD_RELEASES_DIR="$ETCD_PULUMI_CACHE/etcd-releases"
 export PULUMI_HOME="$ETCD_PULUMI_CACHE/pulumi-home"
+export ACTIONLINT_BIN="$ETCD_PULUMI_CACHE/actionlint/v$ACTIONLINT_VERSION/actionlint"
 # Written by setup when the Pulumi toolchain cannot be installed here (holds the reason).
 export PULUMI_UNAVAILABLE_FILE="$ETCD_PULUMI_CACHE/pulumi/UNAVAILABLE"
 export PATH="$ETCD_PULUMI_ROOT/node_modules/.bin:$ETCD_PULUMI_NODE_BIN:$ETCD_PULUMI_PULUMI_BIN:/usr/local/go/bin:$PATH"

@@ -5,6 +5,7 @@
 #   2. npm dependencies (npm ci when package-lock.json changed)
 #   3. Pulumi CLI, language host and the command/tls/random plugins (scripts/setup-pulumi.sh)
 #   4. etcd release archives for tests (scripts/setup-etcd.sh)
+#   5. actionlint, the workflow linter the unit tests run (scripts/setup-actionlint.sh)
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -52,3 +53,6 @@ else
     die "the Pulumi toolchain is not available (see above); npm run demo and the Pulumi end-to-end tests need it"
   fi
 fi
+
+# 5. actionlint
+bash "$ETCD_PULUMI_ROOT/scripts/setup-actionlint.sh" || die "actionlint could not be installed (see above)"
