@@ -2,10 +2,11 @@
  * A throwaway copy of the project for one test stack: the real CLI and engine on a file:// backend,
  * with the stack's config written as a Pulumi.<stack>.yaml. The repo's own stack files stay untouched.
  */
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { ROOT } from "./hosts";
 import { automationEnv } from "./toolchain";
@@ -19,9 +20,16 @@ export interface TestProject {
     output: string[];
 }
 
-export async function testProject(stackName: string, config: Record<string, unknown>): Promise<TestProject> {
+/** The passphrase of every test stack (automationEnv), for tests that run the CLI through the project's scripts. */
+export const TEST_PASSPHRASE = "e2e-test-passphrase";
+
+/**
+ * `extraFiles`: more of the repository to copy (e.g. `scripts` and `tools`, to run the project's own
+ * commands in the copy).
+ */
+export async function testProject(stackName: string, config: Record<string, unknown>, extraFiles: string[] = []): Promise<TestProject> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-pulumi-${stackName}-`));
-    for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
+    for (const f of [...PROJECT_FILES, ...extraFiles]) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
     const state = path.join(dir, ".state");
     fs.mkdirSync(state);
@@ -31,7 +39,7 @@ export async function testProject(stackName: string, config: Record<string, unkn
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, workDir: dir },
         {
-            envVars: automationEnv(state, "e2e-test-passphrase"),
+            envVars: automationEnv(state, TEST_PASSPHRASE),
         },
     );
     return { dir, stack, output: [] };
@@ -48,6 +56,20 @@ export function recorder(p: TestProject, label: string): (out: string) => void {
 /** Set a config value (JSON-able) on the stack. */
 export async function setConfig(p: TestProject, key: string, value: unknown, secret = false): Promise<void> {
     await p.stack.setConfig(`etcd-pulumi:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value), secret });
+}
+
+/** A repository stack's config (`Pulumi.<stack>.yaml`), keys without the project namespace. */
+export function repoStackConfig(stackName: string): Record<string, unknown> {
+    const file = parse(fs.readFileSync(path.join(ROOT, `Pulumi.${stackName}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    return Object.fromEntries(Object.entries(file.config).map(([k, v]) => [k.replace(/^etcd-pulumi:/, ""), v]));
+}
+
+/** Give the stack a freshly generated SSH key as the secret `sshPrivateKey` (for stacks whose hosts are never reached). */
+export async function setNewSshKey(p: TestProject): Promise<void> {
+    const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "sshkey-"));
+    execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(keyDir, "k")]);
+    await setConfig(p, "sshPrivateKey", fs.readFileSync(path.join(keyDir, "k"), "utf8"), true);
+    fs.rmSync(keyDir, { recursive: true, force: true });
 }
 
 export function cleanup(p: TestProject): void {
