@@ -67,6 +67,8 @@ export interface ClusterSettings {
     snapshotSchedule: string;
     /** How many scheduled snapshots each member keeps. */
     snapshotRetention: number;
+    /** Absolute path on the deployer of the snapshot to restore the cluster from (see plan/restore.ts). */
+    restoreFrom?: string;
     healthTimeoutSeconds: number;
     cacheDir: string;
 }
