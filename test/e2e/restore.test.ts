@@ -3,7 +3,8 @@
  * taken by the scheduled-snapshot service, every member's data dir deleted, then `restoreFrom` + `pulumi
  * up`. The keys are back, the cluster passes the health and TLS checks, it is a new cluster (new ID) at a
  * bumped, compacted revision. Leaving restoreFrom set changes nothing; another snapshot restores again
- * (the old data moved aside, never deleted); a bad snapshot is refused before any host is touched.
+ * (the old data moved aside, never deleted), and a run that failed part-way converges when re-run; a bad
+ * snapshot is refused before any host is touched.
  */
 import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -128,15 +129,23 @@ pulumiSuite("restore after losing every member (real Pulumi CLI)", { timeout: 30
         assert.equal(get("/restore/k3"), "v3");
     });
 
-    test("another snapshot restores again; the running cluster's data is moved aside, never deleted", async () => {
+    test("another snapshot restores again (converging after a failed first attempt); the old data is moved aside, never deleted", async () => {
         put("/restore/second", "in snapshot two");
         const snap = path.join(work, "second.db");
         takeSnapshot("etcd1", snap);
         put("/restore/after-second", "not in snapshot two");
         await setConfig(p, "restoreFrom", snap);
+        // A failure part-way: etcd3 cannot read the snapshot. The run fails naming host and step, before any data is replaced.
+        onHostOk(inv, "etcd3", "mv /usr/local/bin/etcdutl /usr/local/bin/etcdutl.real && printf '#!/bin/sh\necho simulated etcdutl failure >&2; exit 1\n' > /usr/local/bin/etcdutl && chmod 0755 /usr/local/bin/etcdutl");
+        const mark = p.output.length;
+        await assert.rejects(p.stack.up({ onOutput: recorder(p, "up-restore-2-fails") }));
+        assert.match(p.output.slice(mark).join(""), /etcd-pulumi: \[etcd3\] step restore-stop: etcdutl snapshot status rejects .*simulated etcdutl failure/);
+        for (const n of NAMES) assert.notEqual(onHost(inv, n, "ls -d /var/lib/etcd.before-restore-*").status, 0, `${n}: no data replaced yet`);
+        onHostOk(inv, "etcd3", "mv -f /usr/local/bin/etcdutl.real /usr/local/bin/etcdutl");
+        // Re-run: only what is left is done.
         const t0 = Date.now();
         await p.stack.up({ onOutput: recorder(p, "up-restore-2") });
-        console.log(`second restore (running cluster) through pulumi up: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+        console.log(`second restore (re-run after a failed first attempt) through pulumi up: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         assertOneHealthyCluster(bin, endpoints, admin, members(), "after the second restore");
         assert.equal(get("/restore/second"), "in snapshot two");
         assert.equal(get("/restore/after-second"), "");
