@@ -10,6 +10,7 @@ import { obtainRelease } from "./release";
 import { hostPaths } from "./render/paths";
 import { ClusterSettings } from "./settings";
 import { desiredRecord } from "./plan/desiredRecord";
+import { policySummary } from "./policySummary";
 import { EtcdClusterRecord } from "./record";
 import { inspectRestoreSource } from "./restoreSource";
 import { addRestoreSteps } from "./restoreSteps";
@@ -45,7 +46,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
     constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered: bad input never reaches a host.
         const s: ClusterSettings = resolveSettings(args);
-        super("etcd-pulumi:index:EtcdCluster", name, {}, opts);
+        // The component's inputs are a policy-facing summary (no secrets), so policy packs can judge the cluster.
+        super("etcd-pulumi:index:EtcdCluster", name, { ...policySummary(s) }, opts);
         const paths = hostPaths(s.dataDir, s.walDir);
 
         // First: the record of the deployment. Its check refuses unsafe changes before any other resource

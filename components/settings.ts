@@ -57,6 +57,8 @@ export interface ClusterSettings {
     caRotation?: CaRotationPhase;
     /** Allow shrinking the member list below 3. */
     allowSmallCluster: boolean;
+    /** Allow an even member count. */
+    allowEvenMembers: boolean;
     clusterToken?: string;
     sshUser: string;
     dialErrorLimit: number;

@@ -319,6 +319,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         caGeneration,
         caRotation: caRotation as ClusterSettings["caRotation"],
         allowSmallCluster: args.allowSmallCluster ?? false,
+        allowEvenMembers: args.allowEvenMembers ?? false,
         clusterToken: args.clusterToken,
         sshUser,
         dialErrorLimit: ssh.dialErrorLimit ?? 4,

@@ -7,37 +7,26 @@ import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
-import * as http from "node:http";
 import * as os from "node:os";
 import * as path from "node:path";
-import { AddressInfo } from "node:net";
 import { parse } from "yaml";
 import { ROOT } from "../support/hosts";
 import { releaseArchive } from "../support/etcdctl";
 import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
+import { ReleaseMirror, releasePaths, startReleaseMirror } from "../support/releaseMirror";
 import { pulumiSuite } from "../support/toolchain";
 
 const VERSION = "3.6.16";
-let server: http.Server;
-let base: string;
+let mirror: ReleaseMirror;
 let p: TestProject;
-const served: string[] = [];
 
 pulumiSuite("prod stack preview (real Pulumi CLI)", { timeout: 10 * 60 * 1000 }, () => {
     before(async () => {
         const { archive, sums } = releaseArchive(VERSION);
-        server = http.createServer((req, res) => {
-            served.push(req.url ?? "");
-            const file = req.url === `/v${VERSION}/SHA256SUMS` ? sums : req.url === `/v${VERSION}/etcd-v${VERSION}-linux-amd64.tar.gz` ? archive : req.url === "/corrupt.tar.gz" ? "/etc/hostname" : undefined;
-            if (!file) return void res.writeHead(404).end();
-            res.writeHead(200);
-            fs.createReadStream(file).pipe(res);
-        });
-        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-        base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+        mirror = await startReleaseMirror({ ...releasePaths(VERSION, archive, sums), "/corrupt.tar.gz": "/etc/hostname" });
         const prod = parse(fs.readFileSync(path.join(ROOT, "Pulumi.prod.yaml"), "utf8")).config as Record<string, unknown>;
         const config = Object.fromEntries(Object.entries(prod).map(([k, v]) => [k.replace(/^etcd-pulumi:/, ""), v]));
-        config.binary = { url: `${base}/v{version}/etcd-v{version}-linux-{arch}.tar.gz`, sha256sums: `${base}/v{version}/SHA256SUMS` };
+        config.binary = mirror.binary;
         p = await testProject("prod", config);
         const keyDir = fs.mkdtempSync(path.join(os.tmpdir(), "prodkey-"));
         execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(keyDir, "k")]);
@@ -45,7 +34,7 @@ pulumiSuite("prod stack preview (real Pulumi CLI)", { timeout: 10 * 60 * 1000 },
     });
 
     after(() => {
-        server?.close();
+        mirror?.close();
         if (p) cleanup(p);
     });
 
@@ -57,17 +46,17 @@ pulumiSuite("prod stack preview (real Pulumi CLI)", { timeout: 10 * 60 * 1000 },
         assert.ok(creates > 5 * 6, `expected resources for 5 members, got ${JSON.stringify(pv.changeSummary)}`);
         const out = p.output.join("");
         for (const m of ["etcd-a", "etcd-b", "etcd-c", "etcd-d", "etcd-e"]) assert.match(out, new RegExp(`prod-${m}-service`));
-        assert.ok(served.includes(`/v${VERSION}/SHA256SUMS`), "checksum file fetched from the mirror");
+        assert.ok(mirror.served.includes(`/v${VERSION}/SHA256SUMS`), "checksum file fetched from the mirror");
         assert.doesNotMatch(out, /BEGIN OPENSSH PRIVATE KEY/);
     });
 
     test("a checksum mismatch stops the preview with a clear error", async () => {
-        await setConfig(p, "binary", { url: `${base}/corrupt.tar.gz`, sha256: "0".repeat(64) });
+        await setConfig(p, "binary", { url: `${mirror.base}/corrupt.tar.gz`, sha256: "0".repeat(64) });
         await assert.rejects(p.stack.preview({ onOutput: recorder(p, "prod-bad") }), /checksum mismatch for http:\/\/127\.0\.0\.1:\d+\/corrupt\.tar\.gz/);
     });
 
     test("bad config fails the preview before anything is registered, naming the field", async () => {
-        await setConfig(p, "binary", { url: `${base}/v{version}/etcd-v{version}-linux-{arch}.tar.gz`, sha256sums: `${base}/v{version}/SHA256SUMS` });
+        await setConfig(p, "binary", mirror.binary);
         await setConfig(p, "electionTimeout", "900");
         await assert.rejects(p.stack.preview({ onOutput: recorder(p, "prod-invalid") }), /electionTimeout: 900 ms is less than 5x heartbeatInterval \(250 ms\)/);
     });
