@@ -10,7 +10,10 @@ import { obtainRelease } from "./release";
 import { hostPaths } from "./render/paths";
 import { ClusterSettings } from "./settings";
 import { desiredRecord } from "./plan/desiredRecord";
+import { policySummary } from "./policySummary";
 import { EtcdClusterRecord } from "./record";
+import { inspectRestoreSource } from "./restoreSource";
+import { addRestoreSteps } from "./restoreSteps";
 import { EtcdClusterArgs } from "./types";
 import { resolveSettings } from "./validate";
 
@@ -43,7 +46,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
     constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered: bad input never reaches a host.
         const s: ClusterSettings = resolveSettings(args);
-        super("etcd-pulumi:index:EtcdCluster", name, {}, opts);
+        // The component's inputs are a policy-facing summary (no secrets), so policy packs can judge the cluster.
+        super("etcd-pulumi:index:EtcdCluster", name, { ...policySummary(s) }, opts);
         const paths = hostPaths(s.dataDir, s.walDir);
 
         // First: the record of the deployment. Its check refuses unsafe changes before any other resource
@@ -51,17 +55,21 @@ export class EtcdCluster extends pulumi.ComponentResource {
         // The release is verified first: the record waits for it, so an archive that cannot be had or does
         // not match its checksum stops the run before anything is registered or recorded.
         const release = obtainRelease(s.binary, s.version, s.arch, s.cacheDir);
+        // So is the snapshot to restore from: a bad one stops the run before any host is touched.
+        const restoreFrom = s.restoreFrom;
+        const restoreSource = release.then((r) => (restoreFrom ? inspectRestoreSource(restoreFrom, r, s.version, s.arch, s.cacheDir) : undefined));
         const record = new EtcdClusterRecord(
             `${name}-record`,
             {
-                record: release.then((r) => desiredRecord(s, paths, r.sha256)),
+                record: Promise.all([release, restoreSource]).then(([r, restore]) => desiredRecord(s, paths, r.sha256, restore)),
                 renewBeforeHours: s.certRenewBeforeHours,
                 now: process.env.ETCD_PULUMI_NOW ?? new Date().toISOString(),
             },
             { parent: this },
         );
         this.plannedChanges = record.plannedChanges;
-        record.plannedChanges.apply((lines) => (lines ?? []).forEach((l) => pulumi.log.info(l, this)));
+        // A restore replaces what the cluster holds: its line is a warning, so no reviewer misses it.
+        record.plannedChanges.apply((lines) => (lines ?? []).forEach((l) => (l.startsWith("RESTORE") ? pulumi.log.warn(l, this) : pulumi.log.info(l, this))));
         const after: pulumi.Resource[] = [record];
 
         // Every leaf certificate is replaced when the record says it is due (no restart needed).
@@ -110,6 +118,10 @@ export class EtcdCluster extends pulumi.ComponentResource {
         // Members the config no longer lists leave the cluster before any service step runs (their own
         // resources, service included, are deleted at the end of the run). Run on the first member by name.
         const runner = members[0];
+        // A restore (restoreFrom) comes before membership changes and service steps: they need the restored cluster.
+        const restored = restoreFrom
+            ? [addRestoreSteps({ prefix: name, settings: s, paths, file: restoreFrom, members: sorted.map((m, k) => ({ settings: m, member: members[k] })), plan: record.restore, after }, this)]
+            : [];
         const prune = new remote.Command(
             `${name}-remove-members`,
             {
@@ -120,7 +132,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                 create: stepInvocation(`${first.name}/remove-members`, "create", first.sudo),
                 update: stepInvocation(`${first.name}/remove-members`, "update", first.sudo),
             },
-            { parent: this, dependsOn: [...after, runner.configure] },
+            { parent: this, dependsOn: [...after, runner.configure, ...restored] },
         );
         // Service steps one member at a time, in name order, after every member's files are in place:
         // a restart that drops the old CA (rotation) must find every peer already holding new certificates.

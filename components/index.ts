@@ -8,3 +8,4 @@ export { PlanError } from "./plan/planError";
 export { planMembership } from "./plan/membership";
 export { checkVersionChange } from "./plan/version";
 export { reviewTransition, ClusterRecord, TransitionReview } from "./plan/transition";
+export { EtcdClusterPolicySummary, PolicyMemberSummary, PolicyBastionSummary, policySummary } from "./policySummary";

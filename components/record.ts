@@ -9,6 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MemberBootstrap } from "./plan/bootstrap";
 import { LeafRenewal } from "./plan/leafRenewal";
+import { RestorePlan } from "./plan/restore";
 import { ClusterRecord, reviewTransition } from "./plan/transition";
 
 interface RecordInputs {
@@ -23,12 +24,14 @@ interface RecordState {
     renewBeforeHours: number;
     leafRenewal: LeafRenewal;
     bootstrap: Record<string, MemberBootstrap>;
+    /** The last restore (restore.ts), null when none. */
+    restore: RestorePlan | null;
 }
 
-// Kept and compared: record, renewBeforeHours, leafRenewal and bootstrap (the last two set by check). plannedChanges is the plan
-// text of the last check, now the program's clock, __provider the serialized provider: none is compared.
-const kept = (p: Partial<RecordState>) => JSON.stringify([p.record, p.renewBeforeHours, p.leafRenewal, p.bootstrap]);
-const outs = (s: RecordState) => ({ record: s.record, renewBeforeHours: s.renewBeforeHours, leafRenewal: s.leafRenewal, bootstrap: s.bootstrap, plannedChanges: [] });
+// Kept and compared: record, renewBeforeHours, leafRenewal, bootstrap and restore (the last three set by check). plannedChanges
+// is the plan text of the last check, now the program's clock, __provider the serialized provider: none is compared.
+const kept = (p: Partial<RecordState>) => JSON.stringify([p.record, p.renewBeforeHours, p.leafRenewal, p.bootstrap, p.restore ?? null]);
+const outs = (s: RecordState) => ({ record: s.record, renewBeforeHours: s.renewBeforeHours, leafRenewal: s.leafRenewal, bootstrap: s.bootstrap, restore: s.restore ?? null, plannedChanges: [] });
 
 const provider: pulumi.dynamic.ResourceProvider = {
     async check(olds: Partial<RecordState> | undefined, news: RecordInputs) {
@@ -37,9 +40,10 @@ const provider: pulumi.dynamic.ResourceProvider = {
             renewBeforeHours: news.renewBeforeHours,
             previousLeafRenewal: olds?.leafRenewal,
             previousBootstrap: olds?.bootstrap,
+            previousRestore: olds?.restore,
         });
         return {
-            inputs: { ...news, leafRenewal: review.leafRenewal, bootstrap: review.bootstrap, plannedChanges: review.changes },
+            inputs: { ...news, leafRenewal: review.leafRenewal, bootstrap: review.bootstrap, restore: review.restore, plannedChanges: review.changes },
             failures: review.refusals.map((r) => ({ property: r.property, reason: r.reason })),
         };
     },
@@ -69,8 +73,10 @@ export class EtcdClusterRecord extends pulumi.dynamic.Resource {
     declare public readonly leafRenewal: pulumi.Output<LeafRenewal>;
     /** How each member first starts: founder of a new cluster or joiner (plan/bootstrap.ts). */
     declare public readonly bootstrap: pulumi.Output<Record<string, MemberBootstrap>>;
+    /** The last restore from a snapshot (plan/restore.ts), null when there was none. */
+    declare public readonly restore: pulumi.Output<RestorePlan | null>;
 
     constructor(name: string, args: EtcdClusterRecordArgs, opts?: pulumi.CustomResourceOptions) {
-        super(provider, name, { ...args, leafRenewal: undefined, bootstrap: undefined, plannedChanges: undefined }, opts, "etcd-pulumi", "EtcdClusterRecord");
+        super(provider, name, { ...args, leafRenewal: undefined, bootstrap: undefined, restore: undefined, plannedChanges: undefined }, opts, "etcd-pulumi", "EtcdClusterRecord");
     }
 }

@@ -57,6 +57,8 @@ export interface ClusterSettings {
     caRotation?: CaRotationPhase;
     /** Allow shrinking the member list below 3. */
     allowSmallCluster: boolean;
+    /** Allow an even member count. */
+    allowEvenMembers: boolean;
     clusterToken?: string;
     sshUser: string;
     dialErrorLimit: number;
@@ -67,6 +69,8 @@ export interface ClusterSettings {
     snapshotSchedule: string;
     /** How many scheduled snapshots each member keeps. */
     snapshotRetention: number;
+    /** Absolute path on the deployer of the snapshot to restore the cluster from (see plan/restore.ts). */
+    restoreFrom?: string;
     healthTimeoutSeconds: number;
     cacheDir: string;
 }

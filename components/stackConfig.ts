@@ -40,6 +40,7 @@ export const STACK_CONFIG_KEYS: Record<string, Kind> = {
     purgeDataOnDestroy: "boolean",
     snapshotSchedule: "string",
     snapshotRetention: "integer",
+    restoreFrom: "string",
     healthTimeoutSeconds: "integer",
     sshUser: "string",
     sshPrivateKey: "secret",

@@ -115,6 +115,12 @@ export interface EtcdClusterArgs {
     snapshotSchedule?: string;
     /** How many scheduled snapshots each member keeps (default 24). */
     snapshotRetention?: number;
+    /**
+     * Restore the whole cluster from this snapshot (a path on the deployer, written by `etcdctl snapshot
+     * save`, e.g. a scheduled one). The next `pulumi up` stops every member and restores each from it;
+     * later runs with the same file change nothing; another file restores again (README "Restore").
+     */
+    restoreFrom?: string;
     /** Seconds to wait for a member to report healthy after a start or restart. */
     healthTimeoutSeconds?: number;
     /** Cache directory for downloaded release archives on the deployer. */

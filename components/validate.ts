@@ -1,7 +1,8 @@
 /**
- * Validation of EtcdClusterArgs: pure, runs before any resource is registered, reports every problem at
+ * Validation of EtcdClusterArgs: runs before any resource is registered (its only I/O: restoreFrom must exist), reports every problem at
  * once, each naming the field and the fix.
  */
+import * as fs from "node:fs";
 import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
@@ -121,6 +122,24 @@ function binarySource(args: EtcdClusterArgs, version: string, arch: string, prob
         sha256: checksum.sha256,
         sha256sums: checksum.sha256 === undefined ? (checksum.sha256sums ?? `${base}/SHA256SUMS`) : undefined,
     };
+}
+
+/** restoreFrom: an existing, non-empty file on the deployer (its content is checked by restoreSource.ts). */
+function restoreSourcePath(value: unknown, problems: string[]): string | undefined {
+    if (typeof value !== "string" || value.trim() === "") {
+        problems.push(`restoreFrom: must be the path of a snapshot file on this machine (written by etcdctl snapshot save), or unset`);
+        return undefined;
+    }
+    const file = path.resolve(expandHome(value));
+    let st: fs.Stats;
+    try {
+        st = fs.statSync(file);
+    } catch {
+        problems.push(`restoreFrom: ${file} does not exist; copy the snapshot to restore there (e.g. from /var/lib/etcd-backups/scheduled/ on a member) or unset restoreFrom`);
+        return undefined;
+    }
+    if (!st.isFile() || st.size === 0) problems.push(`restoreFrom: ${file} is ${st.isFile() ? "empty" : "not a file"}; point it at a snapshot file written by etcdctl snapshot save`);
+    return file;
 }
 
 /** Validate args and fill in defaults. Throws EtcdConfigError listing every problem. */
@@ -258,6 +277,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
     if (typeof snapshotRetention !== "number" || !Number.isInteger(snapshotRetention) || snapshotRetention < 1 || snapshotRetention > 10000) {
         problems.push(`snapshotRetention: ${JSON.stringify(snapshotRetention)} must be a whole number of snapshots to keep, 1-10000 (default 24)`);
     }
+    const restoreFrom = args.restoreFrom === undefined ? undefined : restoreSourcePath(args.restoreFrom, problems);
     const healthTimeoutSeconds = args.healthTimeoutSeconds ?? 120;
     positiveInt("healthTimeoutSeconds", healthTimeoutSeconds);
 
@@ -299,6 +319,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         caGeneration,
         caRotation: caRotation as ClusterSettings["caRotation"],
         allowSmallCluster: args.allowSmallCluster ?? false,
+        allowEvenMembers: args.allowEvenMembers ?? false,
         clusterToken: args.clusterToken,
         sshUser,
         dialErrorLimit: ssh.dialErrorLimit ?? 4,
@@ -309,6 +330,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         purgeDataOnDestroy: args.purgeDataOnDestroy ?? false,
         snapshotSchedule,
         snapshotRetention,
+        restoreFrom,
         healthTimeoutSeconds,
         cacheDir: args.cacheDir ?? path.join(process.env.ETCD_PULUMI_CACHE ?? path.join(os.homedir(), ".cache", "etcd-pulumi"), "downloads"),
     };

@@ -2,7 +2,7 @@
 # `npm run setup`: everything the project needs on this machine, idempotent. A second run changes
 # nothing and takes seconds.
 #   1. Node >= 22 (from the npm registry's `node` package) into the cache
-#   2. npm dependencies (npm ci when package-lock.json changed)
+#   2. npm dependencies (npm ci when package-lock.json changed), the policy pack's too (policy/)
 #   3. Pulumi CLI, language host and the command/tls/random plugins (scripts/setup-pulumi.sh)
 #   4. etcd release archives for tests (scripts/setup-etcd.sh)
 #   5. actionlint, the workflow linter the unit tests run (scripts/setup-actionlint.sh)
@@ -32,6 +32,15 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$lock_sum" ]; then
   say "installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error >&2
   echo "$lock_sum" > "$stamp"
+fi
+
+# 2b. the policy pack's own dependencies (policy/, run by the CLI from its own node_modules)
+policy_sum=$(sha256sum policy/package-lock.json | cut -d' ' -f1)
+policy_stamp="$ETCD_PULUMI_ROOT/policy/node_modules/.etcd-pulumi-lock"
+if [ ! -f "$policy_stamp" ] || [ "$(cat "$policy_stamp")" != "$policy_sum" ]; then
+  say "installing the policy pack's npm dependencies (npm ci in policy/)"
+  (cd policy && npm ci --no-audit --no-fund --loglevel=error >&2)
+  echo "$policy_sum" > "$policy_stamp"
 fi
 
 # 3. etcd archives

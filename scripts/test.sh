@@ -11,6 +11,7 @@ what="${1:-all}"
 bash scripts/setup.sh --allow-missing-pulumi
 echo "[test] type-check and compile" >&2
 tsc -p tsconfig.json
+tsc -p policy/tsconfig.json
 echo "[test] lint" >&2
 eslint .
 
@@ -31,6 +32,8 @@ if [ "$what" != "unit" ]; then
   for t in openssl:openssl python3:python3 scp:openssh-client; do
     command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
   done
+  # test/e2e/postgres-backend.test.ts starts its own throwaway server from Debian's binaries.
+  compgen -G '/usr/lib/postgresql/*/bin/pg_ctl' >/dev/null || missing+=(postgresql)
   if [ "${#missing[@]}" -gt 0 ]; then
     echo "[test] installing ${missing[*]} for the end-to-end tests" >&2
     DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||

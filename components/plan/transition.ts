@@ -9,6 +9,7 @@ import { foundingBootstraps, MemberBootstrap, nextBootstraps } from "./bootstrap
 import { CaState, caChange } from "./caRotation";
 import { decideLeafRenewal, LeafRenewal } from "./leafRenewal";
 import { membershipChange, quorum } from "./membership";
+import { decideRestore, RestorePlan, RestoreRequest, restoreWords } from "./restore";
 import { versionChange } from "./version";
 
 /** One member as recorded: identity plus what its etcd reads at start (config without bootstrap-only keys). */
@@ -41,6 +42,8 @@ export interface ClusterRecord {
     /** Shrinking below 3 members is allowed. */
     allowSmallCluster: boolean;
     members: RecordedMember[];
+    /** The snapshot restoreFrom names, if set (see restore.ts). */
+    restore?: RestoreRequest;
 }
 
 export interface Refusal {
@@ -57,6 +60,10 @@ export interface TransitionReview {
     leafRenewal: LeafRenewal;
     /** How each member of the config first starts (see bootstrap.ts); what was recorded on a refusal. */
     bootstrap: Record<string, MemberBootstrap>;
+    /** The last restore (this run's, when it restores; see restore.ts), or null when there was none. */
+    restore: RestorePlan | null;
+    /** Whether this run restores the cluster from a snapshot. */
+    restoring: boolean;
 }
 
 /** What the record's check knows besides the two records. */
@@ -66,6 +73,7 @@ export interface ReviewContext {
     renewBeforeHours: number;
     previousLeafRenewal?: LeafRenewal;
     previousBootstrap?: Record<string, MemberBootstrap>;
+    previousRestore?: RestorePlan | null;
 }
 
 /** Settings that cannot change under a running cluster, and why (each refusal names the fix). */
@@ -109,13 +117,17 @@ const outsideRotation = (r: ClusterRecord) =>
  */
 export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: ReviewContext): TransitionReview {
     const sorted = [...next.members].sort((a, b) => a.name.localeCompare(b.name));
+    const keptRestore = ctx.previousRestore ?? null;
+    const restore = decideRestore(next.restore, keptRestore, next.members);
     if (!isRecord(previous)) {
         const leaf = decideLeafRenewal(undefined, true, next.leafCertificates.validityHours, ctx.renewBeforeHours, ctx.now);
         return {
             refusals: [],
-            changes: [`new cluster: ${names(sorted)} bootstrap together (etcd ${next.version})`],
+            changes: [`new cluster: ${names(sorted)} bootstrap together (etcd ${next.version})`, ...(restore ? restoreWords(restore, next.dataDir, false) : [])],
             leafRenewal: leaf.renewal,
             bootstrap: foundingBootstraps(next.members),
+            restore: restore ?? keptRestore,
+            restoring: restore !== undefined,
         };
     }
     const refusals: Refusal[] = [];
@@ -143,7 +155,14 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
         });
     }
     const version = versionChange(previous.version, next.version);
-    if ("problem" in version) {
+    if (restore && previous.version !== next.version) {
+        refusals.push({
+            property: "restoreFrom",
+            reason:
+                `restoreFrom: a restore runs with the version the cluster was deployed with; set version back to "${previous.version}" for the restore ` +
+                `and upgrade in a later pulumi up. Nothing was changed`,
+        });
+    } else if ("problem" in version) {
         refusals.push({
             property: "version",
             reason:
@@ -151,16 +170,35 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
                 `(if the last pulumi up stopped part-way through an upgrade to ${previous.version}, run it again with that version to finish it)`,
         });
     }
-    const membership = membershipChange(previous.members, sorted, { allowSmallCluster: next.allowSmallCluster });
-    if ("problem" in membership) refusals.push({ property: "members", reason: `${membership.problem}. Nothing was changed` });
+    // A restore forms a new cluster from the config's members: the guards of a membership change on a running cluster do not apply.
+    const membership = restore ? undefined : membershipChange(previous.members, sorted, { allowSmallCluster: next.allowSmallCluster });
+    if (membership && "problem" in membership) refusals.push({ property: "members", reason: `${membership.problem}. Nothing was changed` });
     const leafChanged = JSON.stringify(previous.leafCertificates) !== JSON.stringify(next.leafCertificates);
     const leaf = decideLeafRenewal(ctx.previousLeafRenewal, leafChanged, next.leafCertificates.validityHours, ctx.renewBeforeHours, ctx.now);
     const recordedBootstrap = ctx.previousBootstrap ?? foundingBootstraps(previous.members);
     // A refused run keeps what was recorded, renewal and bootstraps included.
-    if (refusals.length > 0 || "problem" in ca || "problem" in membership) {
-        return { refusals, changes: [], leafRenewal: ctx.previousLeafRenewal ?? leaf.renewal, bootstrap: recordedBootstrap };
+    if (refusals.length > 0 || "problem" in ca || (membership && "problem" in membership)) {
+        return { refusals, changes: [], leafRenewal: ctx.previousLeafRenewal ?? leaf.renewal, bootstrap: recordedBootstrap, restore: keptRestore, restoring: false };
+    }
+    if (restore) {
+        const gone = previous.members.filter((p) => !sorted.some((m) => m.name === p.name));
+        return {
+            refusals,
+            changes: [
+                ...ca.words,
+                ...restoreWords(restore, next.dataDir, true),
+                ...(leafChanged || leaf.renewingExpiry ? [`every member: new leaf certificates (no restart needed beyond the restore)`] : []),
+                ...gone.map((r) => `${r.name} (${r.address}): not in the restored cluster; its etcd service is stopped and disabled, its files removed, its data dir kept`),
+            ],
+            leafRenewal: leaf.renewal,
+            // Every member of the restored cluster starts from the snapshot, as if it had founded it.
+            bootstrap: foundingBootstraps(next.members),
+            restore,
+            restoring: true,
+        };
     }
 
+    if (!membership || "problem" in membership) return { refusals, changes: [], leafRenewal: leaf.renewal, bootstrap: recordedBootstrap, restore: keptRestore, restoring: false }; // (refused above)
     const changes: string[] = [...ca.words];
     const plan = membership.plan;
     const kind = "kind" in version ? version.kind : "same";
@@ -202,5 +240,5 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
         }
     }
     for (const r of pruned) changes.push(`${r.name}: its etcd service is stopped and disabled, its files removed; its data dir is kept unless purgeDataOnDestroy is set`);
-    return { refusals, changes, leafRenewal: leaf.renewal, bootstrap: nextBootstraps(recordedBootstrap, previous.members, plan) };
+    return { refusals, changes, leafRenewal: leaf.renewal, bootstrap: nextBootstraps(recordedBootstrap, previous.members, plan), restore: keptRestore, restoring: false };
 }

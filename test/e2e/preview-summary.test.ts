@@ -8,8 +8,9 @@ import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as path from "node:path";
-import { cleanup, repoStackConfig, setConfig, setNewSshKey, TEST_PASSPHRASE, TestProject, testProject } from "../support/project";
-import { ReleaseMirror, releaseMirror } from "../support/releaseMirror";
+import { releaseArchive } from "../support/etcdctl";
+import { cleanup, copyIntoProject, repoStackConfig, setConfig, setNewSshKey, TestProject, testProject } from "../support/project";
+import { ReleaseMirror, releasePaths, startReleaseMirror } from "../support/releaseMirror";
 import { pulumiSuite } from "../support/toolchain";
 
 const VERSION = "3.6.16";
@@ -17,12 +18,12 @@ const MEMBERS = ["etcd-a", "etcd-b", "etcd-c", "etcd-d", "etcd-e"];
 let mirror: ReleaseMirror;
 let p: TestProject;
 
-/** `npm run preview -- ARGS` in the copy, on its own file:// state. Asynchronous: the mirror serves from this process. */
+/** `npm run preview -- ARGS` in the copy, with its stack's backend and passphrase. Asynchronous: the mirror serves from this process. */
 function preview(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string; seconds: number }> {
     const t0 = Date.now();
     const child = spawn("bash", [path.join(p.dir, "scripts", "preview.sh"), ...args], {
         cwd: p.dir,
-        env: { ...process.env, PULUMI_BACKEND_URL: `file://${path.join(p.dir, ".state")}`, PULUMI_CONFIG_PASSPHRASE: TEST_PASSPHRASE },
+        env: { ...process.env, ...p.env },
         stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
@@ -37,8 +38,10 @@ function preview(...args: string[]): Promise<{ status: number | null; stdout: st
 
 pulumiSuite("npm run preview: the reviewer's summary of a preview (real Pulumi CLI, no host reached)", { timeout: 10 * 60 * 1000 }, () => {
     before(async () => {
-        mirror = await releaseMirror(VERSION);
-        p = await testProject("prod", { ...repoStackConfig("prod"), binary: mirror.binary }, ["scripts", "tools"]);
+        const { archive, sums } = releaseArchive(VERSION);
+        mirror = await startReleaseMirror(releasePaths(VERSION, archive, sums));
+        p = await testProject("prod", { ...repoStackConfig("prod"), binary: mirror.binary });
+        copyIntoProject(p, ["scripts", "tools", "policy"]);
         await setNewSshKey(p);
     });
 

@@ -6,7 +6,8 @@
 import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
 import { cleanup, recorder, repoStackConfig, setConfig, setNewSshKey, TestProject, testProject } from "../support/project";
-import { ReleaseMirror, releaseMirror } from "../support/releaseMirror";
+import { releaseArchive } from "../support/etcdctl";
+import { ReleaseMirror, releasePaths, startReleaseMirror } from "../support/releaseMirror";
 import { pulumiSuite } from "../support/toolchain";
 
 const VERSION = "3.6.16";
@@ -15,7 +16,8 @@ let p: TestProject;
 
 pulumiSuite("prod stack preview (real Pulumi CLI)", { timeout: 10 * 60 * 1000 }, () => {
     before(async () => {
-        mirror = await releaseMirror(VERSION, { "/corrupt.tar.gz": "/etc/hostname" });
+        const { archive, sums } = releaseArchive(VERSION);
+        mirror = await startReleaseMirror({ ...releasePaths(VERSION, archive, sums), "/corrupt.tar.gz": "/etc/hostname" });
         p = await testProject("prod", { ...repoStackConfig("prod"), binary: mirror.binary });
         await setNewSshKey(p);
     });

@@ -1,6 +1,7 @@
 /**
- * A throwaway copy of the project for one test stack: the real CLI and engine on a file:// backend,
- * with the stack's config written as a Pulumi.<stack>.yaml. The repo's own stack files stay untouched.
+ * A throwaway copy of the project for one test stack: the real CLI and engine on a file:// backend in
+ * the copy (or a backend the test gives, e.g. PostgreSQL), with the stack's config written as a
+ * Pulumi.<stack>.yaml. The repo's own stack files stay untouched.
  */
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -9,40 +10,42 @@ import * as path from "node:path";
 import { parse, stringify } from "yaml";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { ROOT } from "./hosts";
-import { automationEnv } from "./toolchain";
+import { engineEnv } from "./toolchain";
 
 const PROJECT_FILES = ["Pulumi.yaml", "index.ts", "components", "package.json", "tsconfig.json"];
 
 export interface TestProject {
     dir: string;
     stack: Stack;
+    /** The environment the stack's CLI runs with (backend, passphrase, toolchain switches), to run `pulumi` directly. */
+    env: Record<string, string>;
     /** Every line the CLI printed, for assertions on messages. */
     output: string[];
 }
 
-/** The passphrase of every test stack (automationEnv), for tests that run the CLI through the project's scripts. */
-export const TEST_PASSPHRASE = "e2e-test-passphrase";
+/** Where a test project keeps its state when not in its own file:// directory. */
+export interface StateBackend {
+    url: string;
+    /** What the backend needs besides its URL (e.g. PGPASSWORD), kept out of the URL. */
+    env: Record<string, string>;
+}
 
-/**
- * `extraFiles`: more of the repository to copy (e.g. `scripts` and `tools`, to run the project's own
- * commands in the copy).
- */
-export async function testProject(stackName: string, config: Record<string, unknown>, extraFiles: string[] = []): Promise<TestProject> {
+export async function testProject(stackName: string, config: Record<string, unknown>, backend?: StateBackend): Promise<TestProject> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-pulumi-${stackName}-`));
-    for (const f of [...PROJECT_FILES, ...extraFiles]) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
+    for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
-    const state = path.join(dir, ".state");
-    fs.mkdirSync(state);
+    let backendUrl = backend?.url;
+    if (backendUrl === undefined) {
+        const state = path.join(dir, ".state");
+        fs.mkdirSync(state);
+        backendUrl = `file://${state}`;
+    }
     const cfg: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(config)) cfg[`etcd-pulumi:${k}`] = v;
     fs.writeFileSync(path.join(dir, `Pulumi.${stackName}.yaml`), stringify({ config: cfg }));
-    const stack = await LocalWorkspace.createOrSelectStack(
-        { stackName, workDir: dir },
-        {
-            envVars: automationEnv(state, TEST_PASSPHRASE),
-        },
-    );
-    return { dir, stack, output: [] };
+    const env = { ...engineEnv(backendUrl, "e2e-test-passphrase"), ...backend?.env };
+    const stack = await LocalWorkspace.createOrSelectStack({ stackName, workDir: dir }, { envVars: env });
+    return { dir, stack, env, output: [] };
 }
 
 /** onOutput handler that records and echoes (prefixed) what the CLI prints. */
@@ -56,6 +59,18 @@ export function recorder(p: TestProject, label: string): (out: string) => void {
 /** Set a config value (JSON-able) on the stack. */
 export async function setConfig(p: TestProject, key: string, value: unknown, secret = false): Promise<void> {
     await p.stack.setConfig(`etcd-pulumi:${key}`, { value: typeof value === "string" ? value : JSON.stringify(value), secret });
+}
+
+/**
+ * Copy more of the repository into the project (e.g. `scripts` and `tools`, to run the project's own commands
+ * there). A directory's node_modules is linked, not copied.
+ */
+export function copyIntoProject(p: TestProject, paths: string[]): void {
+    for (const f of paths) {
+        fs.cpSync(path.join(ROOT, f), path.join(p.dir, f), { recursive: true, filter: (src) => path.basename(src) !== "node_modules" });
+        const modules = path.join(ROOT, f, "node_modules");
+        if (fs.existsSync(modules)) fs.symlinkSync(modules, path.join(p.dir, f, "node_modules"));
+    }
 }
 
 /** A repository stack's config (`Pulumi.<stack>.yaml`), keys without the project namespace. */

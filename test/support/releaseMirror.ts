@@ -1,27 +1,24 @@
 /**
- * A loopback mirror of an etcd release (the archive and SHA256SUMS that setup built or downloaded), in the
- * official download's layout. Tests of stacks whose hosts are unreachable use it instead of the official
- * download (no internet here); a mirror is a supported binary source in its own right.
+ * A loopback HTTP mirror for etcd release archives: preview-only tests (no internet, no hosts) point
+ * `binary.url`/`binary.sha256sums` at it instead of the official download. A mirror is a supported
+ * binary source in its own right, verified against its SHA256SUMS like any other.
  */
 import * as fs from "node:fs";
 import * as http from "node:http";
 import { AddressInfo } from "node:net";
-import { releaseArchive } from "./etcdctl";
 
 export interface ReleaseMirror {
-    /** http://127.0.0.1:PORT */
+    /** http://127.0.0.1:<port> */
     base: string;
-    /** The stack config's `binary` setting that downloads from this mirror. */
-    binary: { url: string; sha256sums: string };
     /** Every path requested, in order. */
     served: string[];
+    /** The `binary` setting that downloads `{version}` from this mirror, checked against its SHA256SUMS. */
+    binary: { url: string; sha256sums: string };
     close(): void;
 }
 
-/** Serve `version`'s archive and SHA256SUMS, plus `extraFiles` (URL path -> local file). */
-export async function releaseMirror(version: string, extraFiles: Record<string, string> = {}): Promise<ReleaseMirror> {
-    const { archive, sums } = releaseArchive(version);
-    const files: Record<string, string> = { [`/v${version}/SHA256SUMS`]: sums, [`/v${version}/etcd-v${version}-linux-amd64.tar.gz`]: archive, ...extraFiles };
+/** Serve each URL path from the local file `files` maps it to; anything else is a 404. */
+export async function startReleaseMirror(files: Record<string, string>): Promise<ReleaseMirror> {
     const served: string[] = [];
     const server = http.createServer((req, res) => {
         served.push(req.url ?? "");
@@ -34,8 +31,13 @@ export async function releaseMirror(version: string, extraFiles: Record<string, 
     const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     return {
         base,
-        binary: { url: `${base}/v{version}/etcd-v{version}-linux-{arch}.tar.gz`, sha256sums: `${base}/v{version}/SHA256SUMS` },
         served,
-        close: () => server.close(),
+        binary: { url: `${base}/v{version}/etcd-v{version}-linux-{arch}.tar.gz`, sha256sums: `${base}/v{version}/SHA256SUMS` },
+        close: () => void server.close(),
     };
+}
+
+/** The mirror paths of one release, as upstream lays them out. */
+export function releasePaths(version: string, archive: string, sums: string): Record<string, string> {
+    return { [`/v${version}/SHA256SUMS`]: sums, [`/v${version}/etcd-v${version}-linux-amd64.tar.gz`]: archive };
 }

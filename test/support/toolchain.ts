@@ -27,8 +27,13 @@ export function pulumiSuite(name: string, options: { timeout: number }, body: ()
 
 /** The environment every Automation API stack in the tests runs with: local state, no downloads, pinned plugins only. */
 export function automationEnv(stateDir: string, passphrase: string): Record<string, string> {
+    return engineEnv(`file://${stateDir}`, passphrase);
+}
+
+/** The same environment with the state in any backend (`file://`, `postgres://`, ...). */
+export function engineEnv(backendUrl: string, passphrase: string): Record<string, string> {
     return {
-        PULUMI_BACKEND_URL: `file://${stateDir}`,
+        PULUMI_BACKEND_URL: backendUrl,
         PULUMI_CONFIG_PASSPHRASE: passphrase,
         PULUMI_SKIP_UPDATE_CHECK: "true",
         PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",

@@ -145,6 +145,20 @@ test("outputs: client URLs in list order; keys are secret; no private key in pla
     }
 });
 
+test("the component's own inputs are its policy summary, with no secret in them", async () => {
+    await build(members, { purgeDataOnDestroy: true });
+    const component = registered.find((r) => r.type === "etcd-pulumi:index:EtcdCluster");
+    assert.ok(component, "the EtcdCluster component is registered");
+    assert.deepEqual(component.inputs, {
+        members: members.map((m) => ({ ...m, sshHost: m.address, hostKeyPinned: false })),
+        version: "3.6.16",
+        purgeDataOnDestroy: true,
+        allowEvenMembers: false,
+        allowSmallCluster: false,
+    });
+    assert.doesNotMatch(JSON.stringify(component.inputs), /SSH-PRIVATE-KEY|PRIVATE-KEY-OF|1b47061264138c4ac30d75fd1eb44270/);
+});
+
 test("secrets reach hosts only on stdin; no command text carries a script or a key", async () => {
     await build(members);
     for (const r of registered.filter((x) => x.type === "command:remote:Command")) {

@@ -1,0 +1,11 @@
+/** The pack's rules, in the order they are reported. */
+import { hostKeysPinned } from "./hostKeysPinned";
+import { membersOdd } from "./membersOdd";
+import { noPurgeInProd } from "./noPurgeInProd";
+import { ClusterRule } from "./rule";
+import { supportedVersion } from "./supportedVersion";
+
+export const clusterRules: ClusterRule[] = [membersOdd, hostKeysPinned, noPurgeInProd, supportedVersion];
+export { ClusterRule, RuleLevel } from "./rule";
+export { ClusterView, ETCD_CLUSTER_TYPE, readClusterView } from "./clusterView";
+export { isProdStack } from "./prodStack";
