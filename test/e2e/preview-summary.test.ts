@@ -1,7 +1,8 @@
 /**
  * `npm run preview -- <stack>` (scripts/preview.sh) on a copy of the project: the real CLI previews the prod
- * stack's config as a fresh stack, no host reachable (the release comes from a loopback mirror), and the
- * script prints the per-member summary; a preview that fails exits non-zero with the error in the summary.
+ * stack's config as a fresh stack with the policy pack, no host reachable (the release comes from a loopback
+ * mirror), and the script prints the per-member summary and the policy results; a mandatory violation or a
+ * failed preview exits non-zero.
  * Preview only: no host is touched.
  */
 import { after, before, test } from "node:test";
@@ -63,9 +64,20 @@ pulumiSuite("npm run preview: the reviewer's summary of a preview (real Pulumi C
             const block = `\n  ${m} (192.0.2.${11 + i}):\n    new cluster: a founding member, bootstraps together with ${others} (etcd ${VERSION})\n`;
             assert.ok(out.includes(block), `expected ${JSON.stringify(block)} in:\n${out}`);
         }
-        assert.equal(out.match(/^ {2}\S.*:$/gm)?.length, MEMBERS.length, "one block per member");
-        assert.match(out, /\nResult: ok\n$/);
+        assert.equal(out.match(/^ {2}etcd-\S+ \(.*\):$/gm)?.length, MEMBERS.length, "one block per member");
+        assert.ok(out.endsWith("Policy:\n  policy pack: no violations (etcd-pulumi 0.1.0)\n  passed: etcd-host-keys-pinned, etcd-members-odd, etcd-no-purge-in-prod, etcd-supported-version\nResult: ok\n"), out);
         assert.doesNotMatch(r.stdout + r.stderr, /BEGIN OPENSSH PRIVATE KEY/);
+    });
+
+    test("a mandatory policy violation: the plan is still shown, the violation is listed, exit 1", async () => {
+        await setConfig(p, "purgeDataOnDestroy", "true");
+        const r = await preview("prod");
+        await p.stack.removeConfig("etcd-pulumi:purgeDataOnDestroy");
+        assert.equal(r.status, 1, `${r.stdout}\n${r.stderr}`);
+        assert.match(r.stdout, /^Preview of stack prod: \d+ to create\n/);
+        assert.ok(r.stdout.includes("\n  etcd-c (192.0.2.13):\n    new cluster: a founding member"), r.stdout);
+        assert.match(r.stdout, /\n {2}policy pack etcd-pulumi 0\.1\.0: 1 violation\(s\)\n {2}\[mandatory\] etcd-no-purge-in-prod \(prod\): purgeDataOnDestroy.*\n/);
+        assert.match(r.stdout, /\nResult: BLOCKED \(a mandatory policy is violated\)/);
     });
 
     test("a preview that fails exits 1, and the summary says FAILED with the error", async () => {

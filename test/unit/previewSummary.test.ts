@@ -158,7 +158,7 @@ describe("plan lines: each kind the planner writes goes to its member or to the 
         assert.equal(moved.member.etcd1, undefined);
     });
 
-    test("cluster-wide: a new cluster (with each founder's part), an upgrade, a CA rotation and its next step", () => {
+    test("cluster-wide: a new cluster and a restore (with each member's part), an upgrade, a CA rotation and its next step", () => {
         const fresh = attribute(undefined, base());
         assert.deepEqual(fresh.cluster, ["new cluster: etcd1, etcd10, next bootstrap together (etcd 3.6.16)"]);
         assert.deepEqual(fresh.member.next, ["new cluster: a founding member, bootstraps together with etcd1, etcd10 (etcd 3.6.16)"]);
@@ -168,5 +168,12 @@ describe("plan lines: each kind the planner writes goes to its member or to the 
         assert.match(rotation.cluster[0], /^CA rotation to generation 2, phase 1 of 3/);
         assert.match(rotation.cluster[1], /^next: give clients the new caBundlePem/, "the rotation's next step, not the member called next");
         assert.deepEqual(rotation.member.next, ["restart (trusted CA bundle), only while the cluster is healthy, then wait until healthy and caught up"]);
+        const restore = attribute(base(), base({ restore: { id: "s1", file: "/backups/etcd.db", sha256: "b".repeat(64), size: 1 << 20 } }));
+        assert.match(restore.cluster[0], /^RESTORE from \/backups\/etcd\.db .*every member \(etcd1, etcd10, next\) stops at once/);
+        for (const n of ["etcd1", "etcd10", "next"]) {
+            assert.deepEqual(restore.member[n], ["RESTORE: stops with every other member; its data dir is moved aside and restored from /backups/etcd.db; then it starts with the others"]);
+        }
+        const restoredFresh = attribute(undefined, base({ restore: { id: "s1", file: "/backups/etcd.db", sha256: "b".repeat(64), size: 1 << 20 } }));
+        assert.deepEqual(restoredFresh.member.etcd10.slice(1), ["RESTORE: starts from /backups/etcd.db"]);
     });
 });

@@ -1,7 +1,7 @@
 /**
  * Which member each line of the cluster's plan in words is about. The plan (components/plan/transition.ts)
  * writes one line per step: member steps start with `name: ` or `name (address): `; cluster-wide steps
- * (a new cluster, an upgrade, a CA rotation phase and its `next:` step) do not. Pure.
+ * (a new cluster, a restore, an upgrade, a CA rotation phase and its `next:` step) do not. Pure.
  */
 
 export interface AttributedPlan {
@@ -12,6 +12,7 @@ export interface AttributedPlan {
 }
 
 const NEW_CLUSTER = /^new cluster: (.+) bootstrap together \(etcd ([^)]+)\)$/;
+const RESTORE = /^RESTORE from (.+?) \(.*?\):(?: every member \(([^)]*)\) stops at once| the new cluster (.+?) starts from it;)/;
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
@@ -40,12 +41,17 @@ export function attributePlanLines(lines: string[], names: string[]): Attributed
             continue;
         }
         cluster.push(line);
-        // A new cluster has no member lines: each founding member gets its part of the cluster's line.
+        // A new cluster and a restore have no member lines: each member they name gets its part.
         const founding = NEW_CLUSTER.exec(line);
         for (const n of founding?.[1].split(", ") ?? []) {
             if (!names.includes(n)) continue;
             const others = founding![1].split(", ").filter((o) => o !== n);
             add(n, `new cluster: a founding member, bootstraps together with ${others.join(", ") || "no other member"} (etcd ${founding![2]})`);
+        }
+        const restore = RESTORE.exec(line);
+        for (const n of (restore?.[2] ?? restore?.[3])?.split(", ") ?? []) {
+            if (!names.includes(n)) continue;
+            add(n, restore![2] ? `RESTORE: stops with every other member; its data dir is moved aside and restored from ${restore![1]}; then it starts with the others` : `RESTORE: starts from ${restore![1]}`);
         }
     }
     return { cluster, byMember };

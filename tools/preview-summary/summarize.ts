@@ -31,6 +31,9 @@ export interface PolicyViolation {
     rule: string;
     /** advisory, mandatory or remediate. */
     level: string;
+    /** What the rule requires. */
+    description: string;
+    /** What it found, naming the member or setting and the fix. */
     message: string;
     /** The resource (its name), when the rule judged one resource. */
     resource?: string;
@@ -113,14 +116,20 @@ function policySummary(events: EngineEvent[]): PolicySummary | undefined {
     const violations: PolicyViolation[] = events
         .map((e) => e.policyEvent)
         .filter((p) => p !== undefined)
-        .map((p) => ({
-            pack: p.policyPackName,
-            rule: p.policyName,
-            level: p.enforcementLevel,
-            message: p.message.trim(),
-            resource: p.resourceUrn ? urnName(p.resourceUrn) : undefined,
-        }));
-    const packs = new Map<string, string>(Object.entries(ran));
+        .map((p) => {
+            // The engine sends the rule's description, a newline, then what the rule reported.
+            const [description, ...reported] = p.message.trim().split("\n");
+            return {
+                pack: p.policyPackName,
+                rule: p.policyName,
+                level: p.enforcementLevel,
+                description,
+                message: reported.join(" ").trim() || description,
+                resource: p.resourceUrn ? urnName(p.resourceUrn) : undefined,
+            };
+        });
+    // The summary names a local pack "name|local|path".
+    const packs = new Map<string, string>(Object.entries(ran).map(([key, version]) => [key.split("|")[0], version]));
     for (const s of summaries) if (!packs.has(s.policyPackName)) packs.set(s.policyPackName, s.policyPackVersion);
     for (const v of violations) if (!packs.has(v.pack)) packs.set(v.pack, "");
     if (packs.size === 0) return undefined;
@@ -132,11 +141,15 @@ function policySummary(events: EngineEvent[]): PolicySummary | undefined {
 export function summarizePreview(events: EngineEvent[]): PreviewSummary {
     const summary = events.find((e) => e.summaryEvent)?.summaryEvent;
     const firstUrn = events.map((e) => e.resourcePreEvent?.metadata.urn ?? e.diagnosticEvent?.urn).find((u) => u !== undefined);
+    const policy = policySummary(events);
+    const mandatoryViolated = (policy?.violations ?? []).some((v) => v.level === "mandatory");
     const diagnostics = events.map((e) => e.diagnosticEvent).filter((d): d is DiagnosticEvent => d !== undefined && !d.ephemeral);
-    // The record's check failures are the component's refusals; any other error is a failure.
+    // The record's check failures are the component's refusals; any other error is a failure, except the bare
+    // "preview failed" the engine closes with when a mandatory policy stopped it (the violation says why).
     const fromRecord = (d: DiagnosticEvent) => urnType(d.urn ?? "").endsWith(RECORD_TYPE_SUFFIX);
+    const closingError = (d: DiagnosticEvent) => mandatoryViolated && d.urn === undefined && d.message.trim() === "preview failed";
     const refusals = diagnostics.filter((d) => d.severity === "error" && fromRecord(d)).map((d) => refusalReason(d.message));
-    const errors = diagnostics.filter((d) => d.severity === "error" && !fromRecord(d)).map((d) => d.message.trim());
+    const errors = diagnostics.filter((d) => d.severity === "error" && !fromRecord(d) && !closingError(d)).map((d) => d.message.trim());
     const warnings = diagnostics.filter((d) => d.severity === "warning").map((d) => d.message.trim());
 
     const configured = configMembers(events) ?? [];
@@ -167,7 +180,7 @@ export function summarizePreview(events: EngineEvent[]): PreviewSummary {
         owner?.hostSteps.push({ step: urnName(m.urn).slice(component.length + 1), op: m.op });
     }
 
-    const completed = summary !== undefined && (summary.result ?? "succeeded") === "succeeded" && errors.length === 0;
+    const completed = summary !== undefined && ((summary.result ?? "succeeded") === "succeeded" || mandatoryViolated) && errors.length === 0;
     const outcome = refusals.length > 0 ? "refused" : completed ? "ok" : "failed";
     return {
         stack: firstUrn ? urnStack(firstUrn) : undefined,
@@ -178,6 +191,6 @@ export function summarizePreview(events: EngineEvent[]): PreviewSummary {
         errors,
         warnings,
         members,
-        policy: policySummary(events),
+        policy,
     };
 }
