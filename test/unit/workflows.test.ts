@@ -146,6 +146,7 @@ describe("workflows: what they do", () => {
                 assert.equal(step.with?.["cloud-url"], "${{ secrets.PULUMI_BACKEND_URL }}");
                 assert.equal(job.env?.PULUMI_CONFIG_PASSPHRASE, "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}");
                 assert.equal(job.env?.PULUMI_ACCESS_TOKEN, "${{ secrets.PULUMI_ACCESS_TOKEN }}");
+                assert.equal(job.env?.PGPASSWORD, "${{ secrets.PGPASSWORD }}");
                 assert.deepEqual(job.steps.map((s) => s.uses).slice(0, 2), ["actions/checkout@v6", "./.github/actions/setup"], `${name} ${job.name}`);
             }
         }
