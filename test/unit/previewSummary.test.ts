@@ -1,7 +1,7 @@
 /**
  * The preview summary (tools/preview-summary) on real engine events: each fixture in
- * test/fixtures/preview-events is the event log of a real `pulumi preview` of a cluster deployed to the
- * local test hosts (recorded by capture.sh there). Plus the attribution of every kind of plan line the
+ * test/fixtures/preview-events is the event log of a real `pulumi preview` with the policy pack, of a
+ * cluster deployed to the local test hosts or of a fresh stack (recorded by capture.sh there). Plus the attribution of every kind of plan line the
  * planner writes (components/plan/transition.ts), so a change of its wording cannot go unnoticed.
  */
 import { describe, test } from "node:test";
@@ -43,7 +43,10 @@ describe("preview summary from recorded engine events", () => {
         assert.deepEqual(s.members.map((m) => [m.name, m.plan.length, m.hostSteps.length]), five.map((n) => [n, 0, 0]));
         const text = renderSummary(s);
         for (const n of five) includes(text, `\n  ${n} (172.30.213.1${n.slice(-1)}):\n    nothing\n`);
-        assert.ok(text.endsWith("Policy:\n  no policy pack ran\nResult: ok\n"), text);
+        // The dev hosts' keys are not pinned: advisories only, which do not block.
+        includes(text, "\nPolicy:\n  policy pack etcd-pulumi 0.1.0: 5 violation(s)\n  [advisory] etcd-host-keys-pinned (dev): member etcd1 (172.30.213.11): hostKey is not pinned");
+        assert.ok(text.endsWith("\n  passed: etcd-members-odd, etcd-no-purge-in-prod, etcd-supported-version\nResult: ok\n"), text);
+        assert.equal(previewBlocks(s), false);
     });
 
     test("one member's listen address changes: it restarts and says why; the others say nothing", () => {
@@ -95,6 +98,24 @@ describe("preview summary from recorded engine events", () => {
             assert.deepEqual(m.hostSteps.map((h) => `${h.step}:${h.op}`).sort(), ["configure:update", "ready:update", "service:update", "upload:update"]);
         }
         includes(renderSummary(s), "\n  etcd1 (172.30.213.11):\n    nothing (no restart); host steps run again and find nothing to change: ");
+    });
+
+    test("a mandatory policy violation: the plan is still there, each violation has its level, rule and finding, and it blocks", () => {
+        const s = fixture("policy-violation");
+        assert.equal(s.outcome, "ok", "the preview itself completed (the engine's closing 'preview failed' is the policy's)");
+        assert.deepEqual(s.errors, []);
+        assert.deepEqual(plans(s).etcd4, ["new cluster: a founding member, bootstraps together with etcd1, etcd2, etcd3 (etcd 3.6.16)"]);
+        assert.deepEqual(s.policy?.packs, ["etcd-pulumi 0.1.0"]);
+        const [odd, ...advisories] = s.policy!.violations;
+        assert.deepEqual([odd.level, odd.rule, odd.resource], ["mandatory", "etcd-members-odd", "even"]);
+        assert.match(odd.message, /^members: 4 members \(etcd1, etcd2, etcd3, etcd4\) is an even count.*Fix: list an odd number of members/);
+        assert.match(odd.description, /odd number of members/);
+        assert.deepEqual(advisories.map((v) => `${v.level} ${v.rule} ${v.message.split(":")[0]}`), ["etcd1", "etcd2", "etcd3", "etcd4"].map((n) => `advisory etcd-host-keys-pinned member ${n} (172.30.213.1${n.slice(-1)})`));
+        assert.deepEqual(s.policy?.passed, ["etcd-no-purge-in-prod", "etcd-supported-version"]);
+        assert.equal(previewBlocks(s), true);
+        const text = renderSummary(s);
+        includes(text, "\n  [mandatory] etcd-members-odd (even): members: 4 members (etcd1, etcd2, etcd3, etcd4) is an even count");
+        assert.match(text, /\nResult: BLOCKED \(a mandatory policy is violated\); pulumi up would not go ahead\n$/);
     });
 
     test("a refused change is marked REFUSED with the reason and the fix, and blocks the deploy", () => {
