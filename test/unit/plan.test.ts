@@ -6,6 +6,7 @@ import { checkVersionChange } from "../../components/plan/version";
 import { ClusterRecord, reviewTransition } from "../../components/plan/transition";
 import { decideLeafRenewal } from "../../components/plan/leafRenewal";
 import { MemberSettings } from "../../components/settings";
+import { recordedCluster } from "../support/clusterRecord";
 
 const m = (name: string, address = `10.0.0.${name.replace(/\D/g, "")}`): MemberSettings => ({
     name, address, addressIsIp: true, listenAddress: address, sshHost: address, sshPort: 22, sshUser: "root", sudo: false, replacement: 0,
@@ -67,22 +68,7 @@ test("version changes: patch and next minor ok; skips, downgrades and too-old pa
 });
 
 describe("reviewTransition: what a change to a deployed cluster does, or why it is refused", () => {
-    const base = (over: Partial<ClusterRecord> = {}): ClusterRecord => ({
-        version: "3.6.16",
-        binarySha256: "a".repeat(64),
-        keyAlgorithm: "ECDSA",
-        arch: "amd64",
-        clientPort: 2379,
-        peerPort: 2380,
-        dataDir: "/var/lib/etcd",
-        walDir: "",
-        unit: "[Service]\n",
-        leafCertificates: { validityHours: 43800, extraSans: [] },
-        ca: { generation: 1, rotation: "none" },
-        allowSmallCluster: false,
-        members: ["etcd1", "etcd2", "etcd3"].map((name, i) => ({ name, address: `10.0.0.${11 + i}`, replacement: 0, config: `name: ${name}\nlog-level: info\n` })),
-        ...over,
-    });
+    const base = (over: Partial<ClusterRecord> = {}): ClusterRecord => recordedCluster(undefined, over);
     const ctx = { now: new Date("2026-11-22T00:00:00Z"), renewBeforeHours: 720 };
     const withConfig = (r: ClusterRecord, f: (c: string) => string) => ({ ...r, members: r.members.map((m) => ({ ...m, config: f(m.config) })) });
 

@@ -14,6 +14,7 @@ import { attributePlanLines } from "../../tools/preview-summary/planLines";
 import { previewBlocks, renderSummary } from "../../tools/preview-summary/render";
 import { PreviewSummary, summarizePreview } from "../../tools/preview-summary/summarize";
 import { ROOT } from "../support/hosts";
+import { recordedCluster } from "../support/clusterRecord";
 
 const fixture = (name: string): PreviewSummary => summarizePreview(parseEventLog(fs.readFileSync(path.join(ROOT, "test", "fixtures", "preview-events", `${name}.jsonl`), "utf8")));
 const plans = (s: PreviewSummary) => Object.fromEntries(s.members.map((m) => [m.name, m.plan]));
@@ -132,22 +133,7 @@ describe("preview summary from recorded engine events", () => {
 });
 
 describe("plan lines: each kind the planner writes goes to its member or to the cluster", () => {
-    const base = (over: Partial<ClusterRecord> = {}): ClusterRecord => ({
-        version: "3.6.16",
-        binarySha256: "a".repeat(64),
-        keyAlgorithm: "ECDSA",
-        arch: "amd64",
-        clientPort: 2379,
-        peerPort: 2380,
-        dataDir: "/var/lib/etcd",
-        walDir: "",
-        unit: "[Service]\n",
-        leafCertificates: { validityHours: 43800, extraSans: [] },
-        ca: { generation: 1, rotation: "none" },
-        allowSmallCluster: false,
-        members: ["etcd1", "etcd10", "next"].map((name, i) => ({ name, address: `10.0.0.${11 + i}`, replacement: 0, config: `name: ${name}\nlog-level: info\n` })),
-        ...over,
-    });
+    const base = (over: Partial<ClusterRecord> = {}): ClusterRecord => recordedCluster(["etcd1", "etcd10", "next"], over);
     const ctx = { now: new Date("2026-11-22T00:00:00Z"), renewBeforeHours: 720 };
     const names = (r: ClusterRecord) => r.members.map((m) => m.name);
     const attribute = (from: ClusterRecord | undefined, to: ClusterRecord) => {

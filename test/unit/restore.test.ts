@@ -12,23 +12,9 @@ import { hostPaths } from "../../components/render/paths";
 import { restoreDataScript, restoreHealthScript, restoreStopScript, takesPart } from "../../components/render/restore";
 import { resolveSettings } from "../../components/validate";
 import { EtcdConfigError } from "../../components/validate";
+import { recordedCluster } from "../support/clusterRecord";
 
-const record = (over: Partial<ClusterRecord> = {}): ClusterRecord => ({
-    version: "3.6.16",
-    binarySha256: "a".repeat(64),
-    keyAlgorithm: "ECDSA",
-    arch: "amd64",
-    clientPort: 2379,
-    peerPort: 2380,
-    dataDir: "/var/lib/etcd",
-    walDir: "",
-    unit: "[Service]\n",
-    leafCertificates: { validityHours: 43800, extraSans: [] },
-    ca: { generation: 1, rotation: "none" },
-    allowSmallCluster: false,
-    members: ["etcd1", "etcd2", "etcd3"].map((name, i) => ({ name, address: `10.0.0.${11 + i}`, replacement: 0, config: `name: ${name}\n` })),
-    ...over,
-});
+const record = (over: Partial<ClusterRecord> = {}): ClusterRecord => recordedCluster(undefined, over);
 const request = (id = "1111222233334444"): RestoreRequest => ({ id, file: "/backups/snap.db", sha256: "f".repeat(64), size: 3 * 1024 * 1024, revision: 4321, totalKey: 25 });
 const ctx = { now: new Date("2026-11-22T00:00:00Z"), renewBeforeHours: 720 };
 
