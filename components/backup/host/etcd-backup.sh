@@ -126,7 +126,8 @@ publish() {
   local state="$BACKUP_WORK_DIR/state" up kind object size seconds success revision t
   success=$(cat "$state/last-success" 2>/dev/null || echo 0)
   revision=$(cat "$state/last-revision" 2>/dev/null || echo 0)
-  read -r kind object size seconds < "$state/last-upload" 2>/dev/null || { kind=none; object=""; size=0; seconds=0; }
+  kind=none; object=""; size=0; seconds=0
+  if [ -f "$state/last-upload" ]; then read -r kind object size seconds < "$state/last-upload"; fi
   if [ "$success" != 0 ]; then
     t=$(date -u -d "@$success" +%Y-%m-%dT%H:%M:%SZ)
     printf '{"time":"%s","revision":%s,"size":%s,"object":"%s","kind":"%s","member":"%s","store":"%s"}\n' \
@@ -161,7 +162,7 @@ publish() {
     echo "# HELP etcd_pulumi_backup_upload_timestamp_seconds When this member last uploaded a backup of each kind."
     echo "# TYPE etcd_pulumi_backup_upload_timestamp_seconds gauge"
     for kind in full delta; do
-      if read -r t size seconds < "$state/last-$kind" 2>/dev/null; then
+      if [ -f "$state/last-$kind" ] && read -r t size seconds < "$state/last-$kind"; then
         echo "etcd_pulumi_backup_upload_bytes{kind=\"$kind\"} $size"
         echo "etcd_pulumi_backup_upload_duration_seconds{kind=\"$kind\"} $seconds"
         echo "etcd_pulumi_backup_upload_timestamp_seconds{kind=\"$kind\"} $t"
@@ -189,7 +190,7 @@ upload_full() { # [set-head]
   status=$("$ETCDUTL" snapshot status "$snap" -w json 2>&1) || fail "the snapshot does not verify: $status"
   rev=$(printf '%s' "$status" | json_num revision)
   [ -n "$rev" ] || fail "snapshot status without a revision: $status"
-  count=$(ectl get "" --prefix --count-only --rev="$rev" -w json | json_num count)
+  count=$(ectl get "" --prefix --keys-only --limit=1 --rev="$rev" -w json | json_num count)
   name="$CLUSTER_DIR/full/$(pad "$rev")-$(utc_stamp)-k${count:-0}.db.gz.enc"
   seal "$name" "$snap" "$WORK/full.enc"
   rm -f "$snap"
@@ -214,24 +215,31 @@ run_full() {
 # ---------------------------------------------------------------------------------------------------
 # delta: the events since HEAD
 # ---------------------------------------------------------------------------------------------------
-# events FROM TARGET OUT: the watch's responses from revision FROM on, until one holds an event at or
-# after TARGET. Returns 3 when etcd has compacted FROM away.
+# events FROM TARGET OUT: the watch's responses (one JSON line each) from revision FROM on, until a complete
+# line holds an event at or after TARGET. Returns 3 when etcd has compacted FROM away. (Polled from a
+# file: awk implementations differ in how they buffer a pipe.)
 events() {
-  local from="$1" target="$2" out="$3" fifo pid rc=0
-  fifo="$WORK/watch.fifo"
-  mkfifo "$fifo"
-  ECTL_TIMEOUT=0 ectl watch --prefix "" --rev="$from" -w json > "$fifo" 2> "$WORK/watch.err" &
+  local from="$1" target="$2" out="$3" pid last deadline=$((SECONDS + ${BACKUP_WATCH_TIMEOUT:-120}))
+  ectl watch --prefix "" --rev="$from" -w json > "$out" 2> "$WORK/watch.err" &
   pid=$!
-  timeout "${BACKUP_WATCH_TIMEOUT:-120}" awk -v target="$target" -v out="$out" '
-    { print > out
-      n = 0; line = $0
-      while (match(line, /"mod_revision":[0-9]+/)) { r = substr(line, RSTART + 15, RLENGTH - 15) + 0; if (r > n) n = r; line = substr(line, RSTART + RLENGTH) }
-      if (n >= target) { done = 1; exit 0 } }
-    END { if (!done) exit 1 }' < "$fifo" || rc=$?
+  while :; do
+    if [ -s "$out" ] && [ "$(tail -c 1 "$out" | od -An -c | tr -d ' ')" = '\n' ]; then
+      last=$(tail -n 1 "$out" | grep -o '"mod_revision":[0-9]*' | tail -n 1 | cut -d: -f2)
+      if [ -n "$last" ] && [ "$last" -ge "$target" ]; then break; fi
+      if grep -q '"CompactRevision":[1-9]' "$out"; then break; fi
+    fi
+    kill -0 "$pid" 2>/dev/null || break
+    [ "$SECONDS" -lt "$deadline" ] || break
+    sleep 0.1
+  done
   kill "$pid" 2>/dev/null || true
   wait "$pid" 2>/dev/null || true
-  if grep -q '"CompactRevision":[1-9]' "$out" 2>/dev/null || grep -q 'compacted' "$WORK/watch.err"; then return 3; fi
-  [ "$rc" = 0 ] || fail "the watch from revision $from ended before revision $target: $(tail -n 2 "$WORK/watch.err" | paste -sd' ' -)"
+  if grep -q '"CompactRevision":[1-9]' "$out" || grep -q 'compacted' "$WORK/watch.err"; then return 3; fi
+  # A line cut short by the kill is dropped; what is left must reach TARGET.
+  if [ -s "$out" ] && [ "$(tail -c 1 "$out" | od -An -c | tr -d ' ')" != '\n' ]; then sed -i '$ d' "$out"; fi
+  last=$(grep -o '"mod_revision":[0-9]*' "$out" | cut -d: -f2 | sort -n | tail -n 1)
+  [ -n "$last" ] && [ "$last" -ge "$target" ] ||
+    fail "the watch from revision $from ended before revision $target (got ${last:-nothing}): $(grep -v '^{' "$WORK/watch.err" | tail -n 2 | paste -sd' ' -)"
 }
 
 run_delta() {
@@ -252,7 +260,7 @@ run_delta() {
     return 0
   fi
   to=$(grep -o '"mod_revision":[0-9]*' "$WORK/events" | cut -d: -f2 | sort -n | tail -n 1)
-  count=$(ectl get "" --prefix --count-only --rev="$to" -w json | json_num count)
+  count=$(ectl get "" --prefix --keys-only --limit=1 --rev="$to" -w json | json_num count)
   name="$CLUSTER_DIR/delta/$(pad "$head")-$(pad "$to")-$(utc_stamp)-k${count:-0}.events.gz.enc"
   seal "$name" "$WORK/events" "$WORK/delta.enc"
   size=$(stat -c %s "$WORK/delta.enc")
@@ -312,7 +320,7 @@ run_fetch_restore() {
     mv -f "$base" "$out.part"
   else
     apply_deltas "$base" "$target" "$out.part"
-    keys=$(ECTL_ENDPOINT="$ASSEMBLY_ENDPOINT" ectl get "" --prefix --count-only -w json | json_num count)
+    keys=$(ECTL_ENDPOINT="$ASSEMBLY_ENDPOINT" ectl get "" --prefix --keys-only --limit=1 -w json | json_num count)
     [ "${keys:-0}" = "$expected" ] || fail "the assembled snapshot holds ${keys:-0} keys, the backup at revision $target held $expected"
     stop_assembly
   fi
