@@ -6,6 +6,10 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ETCD_PULUMI_ROOT"
 say() { echo "[demo] $*" >&2; }
+if [ "${ETCD_PULUMI_HOST_SET:-0}" != 0 ]; then
+  say "the dev stack (Pulumi.dev.yaml) names the hosts of the default host set 0, not of ETCD_PULUMI_HOST_SET=$ETCD_PULUMI_HOST_SET; run the demo without it"
+  exit 1
+fi
 
 bash scripts/setup.sh
 say "booting the local test hosts"

@@ -4,16 +4,23 @@
 # shared, cached base rootfs.
 #
 #   bash scripts/hosts.sh up [N]        boot etcd1..etcdN (default 3, max 7); prints inventory JSON
-#   bash scripts/hosts.sh down          remove every host, netns, veth, bridge, overlay, mount
+#   bash scripts/hosts.sh down          remove every host, netns, veth, bridge, overlay, mount (of this set)
 #   bash scripts/hosts.sh stop NAME     power off one host (its disk is kept)
 #   bash scripts/hosts.sh start NAME    boot one (existing) host again
 #   bash scripts/hosts.sh isolate NAME  cut its network (detach its veth from the bridge)
 #   bash scripts/hosts.sh heal NAME     restore its network
 #   bash scripts/hosts.sh ls            inventory JSON with running/isolated state (+ table on stderr)
 #   bash scripts/hosts.sh inventory     inventory JSON, changes nothing
+#   bash scripts/hosts.sh info          this host set's names and paths as JSON, changes nothing
+#
+# Host sets: ETCD_PULUMI_HOST_SET=k (0..3, default 0) picks one of four independent sets of hosts, so
+# several test runs can use this machine at once. Set 0 is 172.30.213.0/24 on bridge etcdpbr0, set k
+# is 172.30.(213+k).0/24 on etcdpbr<k>, with its own namespaces, veths, cgroups, overlays, inventory,
+# known_hosts and lock; the sets' bridges are not connected. Every command acts on its own set only.
+# The base rootfs and the SSH key are shared by all sets.
 #
 # Only JSON goes to stdout; progress goes to stderr, prefixed "[hosts]".
-# Tunables (environment): HOSTS_BOOT_TIMEOUT (seconds, default 90), HOSTS_DEBIAN_MIRROR.
+# Tunables (environment): ETCD_PULUMI_HOST_SET, HOSTS_BOOT_TIMEOUT (seconds, default 90), HOSTS_DEBIAN_MIRROR.
 set -euo pipefail
 
 HOSTS_SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -21,23 +28,48 @@ HOSTS_SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HOSTS_SCRIPT_DIR/env.sh"
 
 readonly MAX_HOSTS=7
-readonly SUBNET_PREFIX="172.30.213"
-readonly BRIDGE="etcdpbr0"
-readonly BRIDGE_CIDR="$SUBNET_PREFIX.1/24"
-readonly NETNS_PREFIX="etcdp-"  # network namespace: etcdp-etcd1
-readonly VETH_PREFIX="etcdpv-"  # host side of the veth pair: etcdpv-etcd1 (inside it is eth0)
-readonly CGROUP_NAME="etcd-pulumi-hosts"
+readonly MAX_HOST_SET=3
+HOST_SET="${ETCD_PULUMI_HOST_SET:-0}"
+if ! [[ "$HOST_SET" =~ ^[0-9]$ ]] || [ "$HOST_SET" -gt "$MAX_HOST_SET" ]; then
+  printf '[hosts] ERROR: ETCD_PULUMI_HOST_SET must be a host set number from 0 to %s (got '"'"'%s'"'"')\n' "$MAX_HOST_SET" "$HOST_SET" >&2
+  exit 1
+fi
+readonly HOST_SET
 readonly BASE_VERSION="1"        # bump when scripts/hosts/rootfs-setup.sh changes
 # the brief's list, plus iputils-ping so hosts can ping each other in tests
 readonly PACKAGES="systemd,systemd-sysv,dbus,openssh-server,sudo,iproute2,procps,ca-certificates,tar,gzip,curl,less,iputils-ping"
 
+# Shared by every host set: the cached base rootfs and the SSH key (and the lock that guards them).
 HOSTS_DIR="$ETCD_PULUMI_CACHE/hosts"
 ROOTFS="$HOSTS_DIR/rootfs-bookworm"
-RUN_DIR="$HOSTS_DIR/run"
 SSH_KEY="$HOSTS_DIR/id_ed25519"
-KNOWN_HOSTS="$HOSTS_DIR/known_hosts"
-INVENTORY="$HOSTS_DIR/inventory.json"
+SHARED_LOCK="$HOSTS_DIR/.rootfs.lock"
 BOOT_TIMEOUT="${HOSTS_BOOT_TIMEOUT:-90}"
+
+# Per host set. Set 0 keeps the harness's original names and paths. Interface names stay <= 15
+# characters (etcdpv3-etcd7 is 13).
+if [ "$HOST_SET" = 0 ]; then
+  readonly SUBNET_PREFIX="172.30.213"
+  readonly BRIDGE="etcdpbr0"
+  readonly NETNS_PREFIX="etcdp-"  # network namespace: etcdp-etcd1
+  readonly VETH_PREFIX="etcdpv-"  # host side of the veth pair: etcdpv-etcd1 (inside it is eth0)
+  readonly CGROUP_NAME="etcd-pulumi-hosts"
+  SET_DIR="$HOSTS_DIR"
+else
+  readonly SUBNET_PREFIX="172.30.$((213 + HOST_SET))"
+  readonly BRIDGE="etcdpbr$HOST_SET"
+  readonly NETNS_PREFIX="etcdp$HOST_SET-"  # etcdp1-etcd1
+  readonly VETH_PREFIX="etcdpv$HOST_SET-"  # etcdpv1-etcd1
+  readonly CGROUP_NAME="etcd-pulumi-hosts-$HOST_SET"
+  SET_DIR="$HOSTS_DIR/set$HOST_SET"
+fi
+readonly BRIDGE_CIDR="$SUBNET_PREFIX.1/24"
+# MACs: 02:e7:cd:d5:<set>0:01 for the bridge, 02:e7:cd:d5:<set>1:<host> for a host's eth0
+readonly MAC_PREFIX="02:e7:cd:d5:${HOST_SET}"
+RUN_DIR="$SET_DIR/run"
+KNOWN_HOSTS="$SET_DIR/known_hosts"
+INVENTORY="$SET_DIR/inventory.json"
+SET_LOCK="$SET_DIR/.lock"
 
 log() { printf '[hosts] %s\n' "$*" >&2; }
 die() {
@@ -49,13 +81,15 @@ usage() {
   cat >&2 <<'EOF'
 [hosts] usage: bash scripts/hosts.sh <command>
 [hosts]   up [N]         boot hosts etcd1..etcdN (default 3, max 7), print inventory JSON
-[hosts]   down           remove every host, namespace, veth, bridge, overlay and mount
+[hosts]   down           remove every host, namespace, veth, bridge, overlay and mount of this set
 [hosts]   stop NAME      power off one host, keep its disk
 [hosts]   start NAME     boot one host again
 [hosts]   isolate NAME   cut one host's network (it keeps running)
 [hosts]   heal NAME      restore one host's network
 [hosts]   ls             inventory JSON with running/isolated state (table on stderr)
 [hosts]   inventory      inventory JSON, changes nothing
+[hosts]   info           this host set's names and paths as JSON, changes nothing
+[hosts] ETCD_PULUMI_HOST_SET=0..3 (default 0) picks an independent set of hosts (172.30.(213+set).0/24).
 EOF
 }
 
@@ -127,12 +161,23 @@ check_kernel() {
   [ -n "$(cgroup_roots)" ] || die "no cgroup hierarchy mounted at /sys/fs/cgroup (systemd inside the hosts needs one); mount cgroup2 on /sys/fs/cgroup."
 }
 
-# One lock for every command, so parallel calls (CI) don't race. Children must not inherit fd 9.
+# One lock per host set for every command, so parallel calls (CI) on a set don't race, while other
+# sets go on undisturbed. Children must not inherit fd 9.
 take_lock() {
-  mkdir -p "$HOSTS_DIR"
-  exec 9>"$HOSTS_DIR/.lock"
-  flock -w 600 9 || die "another 'hosts.sh' holds $HOSTS_DIR/.lock for 10 minutes; giving up"
+  mkdir -p "$SET_DIR"
+  exec 9>"$SET_LOCK"
+  flock -w 600 9 || die "another 'hosts.sh' holds $SET_LOCK for 10 minutes; giving up"
 }
+
+# A second lock, shared by every set, for what the sets share: installing tools, the SSH key, the
+# base rootfs, and mounting overlays on it (so that no set rebuilds the rootfs under another one's
+# new host). Taken after the set's lock, never before; held only while hosts are being created.
+take_shared_lock() {
+  mkdir -p "$HOSTS_DIR"
+  exec 8>"$SHARED_LOCK"
+  flock -w 900 8 || die "another 'hosts.sh' holds $SHARED_LOCK (the shared base rootfs) for 15 minutes; giving up"
+}
+release_shared_lock() { exec 8>&-; }
 
 # ---------------------------------------------------------------------------------------------
 # Names and paths
@@ -147,6 +192,8 @@ host_index() { # etcd3 -> 3
 valid_name() { host_index "$1" >/dev/null 2>&1 || die "unknown host '$1' (hosts are etcd1..etcd$MAX_HOSTS)"; }
 host_addr() { echo "$SUBNET_PREFIX.$((10 + $(host_index "$1")))"; }
 host_dir() { echo "$RUN_DIR/$1"; }
+# systemd-nspawn's machine name (its hostname inside is always the host name): unique across sets
+host_machine() { if [ "$HOST_SET" = 0 ]; then echo "$1"; else echo "$NETNS_PREFIX$1"; fi; }
 host_netns() { echo "$NETNS_PREFIX$1"; }
 host_veth() { echo "$VETH_PREFIX$1"; }
 host_exists() { [ -d "$RUN_DIR/$1/upper" ]; }
@@ -156,6 +203,11 @@ existing_hosts() {
   for k in $(seq 1 "$MAX_HOSTS"); do
     if host_exists "etcd$k"; then echo "etcd$k"; fi
   done
+}
+
+# Whether any host of any set has a disk (an overlay on the shared rootfs).
+any_set_has_hosts() {
+  compgen -G "$HOSTS_DIR/run/etcd*/upper" >/dev/null || compgen -G "$HOSTS_DIR/set*/run/etcd*/upper" >/dev/null
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -207,7 +259,10 @@ host_pid() {
   pid="$(cat "$pidfile" 2>/dev/null || true)"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "systemd-nspawn .*--machine=$name " || return 1
+  # this set's nspawn for this host: its machine name and its own overlay (unique across sets)
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q -- "^systemd-nspawn " || return 1
+  tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null |
+    grep -qF -- " --machine=$(host_machine "$name") --directory=$(host_dir "$name")/merged " || return 1
   echo "$pid"
 }
 host_running() { host_pid "$1" >/dev/null; }
@@ -253,7 +308,7 @@ json_str() { # JSON string literal
 # The inventory (live state). $1 = "write" to also refresh inventory.json and known_hosts.
 inventory_json() {
   local name first=1 key running isolated out tmp
-  out="{\"sshKeyPath\": $(json_str "$SSH_KEY"), \"sshUser\": \"root\", \"sudoUser\": \"deploy\", \"knownHostsPath\": $(json_str "$KNOWN_HOSTS"), \"hosts\": ["
+  out="{\"hostSet\": $HOST_SET, \"subnet\": \"$SUBNET_PREFIX.0/24\", \"gateway\": \"$SUBNET_PREFIX.1\", \"sshKeyPath\": $(json_str "$SSH_KEY"), \"sshUser\": \"root\", \"sudoUser\": \"deploy\", \"knownHostsPath\": $(json_str "$KNOWN_HOSTS"), \"hosts\": ["
   for name in $(existing_hosts); do
     key="$(host_key_pub "$name" || true)"
     running=false; host_running "$name" && running=true
@@ -265,7 +320,7 @@ inventory_json() {
   [ "$first" = 1 ] || out+=$'\n'
   out+="]}"
   if [ "${1:-}" = "write" ]; then
-    mkdir -p "$HOSTS_DIR"
+    mkdir -p "$SET_DIR"
     tmp="$(mktemp "$INVENTORY.XXXXXX")"
     printf '%s\n' "$out" >"$tmp"
     mv -f "$tmp" "$INVENTORY"
@@ -317,8 +372,8 @@ debian_mirror() {
 ensure_rootfs() {
   local stamp="$ROOTFS/.etcd-pulumi-base"
   if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$BASE_VERSION" ]; then return 0; fi
-  if [ -f "$stamp" ] && [ -n "$(existing_hosts)" ]; then
-    log "base rootfs is version $(cat "$stamp"), harness wants $BASE_VERSION; keeping it until 'down' (hosts exist)"
+  if [ -f "$stamp" ] && any_set_has_hosts; then
+    log "base rootfs is version $(cat "$stamp"), harness wants $BASE_VERSION; keeping it until every host set is 'down' (hosts exist)"
     return 0
   fi
   local partial="$ROOTFS.partial" mirror t0
@@ -350,8 +405,9 @@ ensure_rootfs() {
 }
 
 # ---------------------------------------------------------------------------------------------
-# Network: bridge in the root namespace, one netns + veth per host. No routes, no NAT, no
-# forwarding: the hosts reach each other and 172.30.213.1 (this machine), nothing else.
+# Network: one bridge per host set in the root namespace, one netns + veth per host. No routes, no
+# NAT, no forwarding: the hosts reach each other and their set's .1 (this machine), nothing else (not
+# another set's hosts: the bridges are not connected and the hosts have no route off their /24).
 # ---------------------------------------------------------------------------------------------
 
 ensure_bridge() {
@@ -361,7 +417,7 @@ ensure_bridge() {
     fi
     log "creating bridge $BRIDGE ($BRIDGE_CIDR)"
     # fixed MAC: otherwise the bridge takes the lowest port MAC, which changes as hosts come and go
-    ip link add "$BRIDGE" address 02:e7:cd:d5:00:01 type bridge stp_state 0 forward_delay 0
+    ip link add "$BRIDGE" address "${MAC_PREFIX}0:01" type bridge stp_state 0 forward_delay 0
   fi
   ip addr replace "$BRIDGE_CIDR" dev "$BRIDGE"
   ip link set "$BRIDGE" up
@@ -378,7 +434,7 @@ ensure_host_net() {
   if ! ip -n "$ns" link show eth0 >/dev/null 2>&1; then
     ip link del "$veth" 2>/dev/null || true
     ip link add "$veth" type veth peer name eth0 netns "$ns" \
-      address "$(printf '02:e7:cd:d5:01:%02x' "$(host_index "$name")")"
+      address "$(printf '%s1:%02x' "$MAC_PREFIX" "$(host_index "$name")")"
   fi
   ip -n "$ns" link set lo up
   ip -n "$ns" addr replace "$(host_addr "$name")/24" dev eth0
@@ -413,6 +469,14 @@ prepare_host_disk() {
   mount -t overlay overlay -o "lowerdir=$ROOTFS,upperdir=$dir/upper,workdir=$dir/work" "$merged"
 
   echo "$name" >"$merged/etc/hostname"
+  # the names of this set's hosts (the base rootfs's /etc/hosts is set 0's)
+  {
+    echo "127.0.0.1 localhost"
+    echo "::1 localhost ip6-localhost ip6-loopback"
+    echo "$SUBNET_PREFIX.1 etcdp-gw"
+    local k
+    for k in $(seq 1 "$MAX_HOSTS"); do echo "$SUBNET_PREFIX.$((10 + k)) etcd$k"; done
+  } >"$merged/etc/hosts"
   if [ ! -s "$merged/etc/machine-id" ]; then
     od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$merged/etc/machine-id"
     echo >>"$merged/etc/machine-id"
@@ -442,8 +506,9 @@ launch_host() {
   done
   local -a args=(
     --boot                         # systemd as PID 1
-    --machine="$name"
+    --machine="$(host_machine "$name")" # etcd1 in set 0, etcdp1-etcd1 in set 1 (see host_pid)
     --directory="$dir/merged"      # the overlay we mounted: shared lower rootfs + per-host upper
+    --hostname="$name"             # etcd1 in every set
     --register=no --keep-unit      # no systemd/machined on this machine: allocate/register nothing
     --network-namespace-path="/run/netns/$(host_netns "$name")"
     --private-users=no             # plain root: overlay files keep real uids, no shifting
@@ -567,6 +632,8 @@ cmd_up() {
   if ! [[ "$n" =~ ^[0-9]+$ ]] || [ "$n" -lt 1 ] || [ "$n" -gt "$MAX_HOSTS" ]; then
     die "up takes a host count from 1 to $MAX_HOSTS (got '$n')"
   fi
+  [ "$HOST_SET" = 0 ] || log "host set $HOST_SET: $SUBNET_PREFIX.0/24 on $BRIDGE"
+  take_shared_lock
   ensure_tools
   check_kernel
   ensure_ssh_key
@@ -582,6 +649,7 @@ cmd_up() {
     start_host "$name"
     if host_isolated "$name"; then log "$name is isolated: not waiting for SSH"; else wait+=("$name"); fi
   done
+  release_shared_lock
   inventory_json write >/dev/null # known_hosts now has the new host keys
   wait_for_ssh "${wait[@]+"${wait[@]}"}"
   log "up $n done in $((SECONDS - t0))s"
@@ -591,14 +659,17 @@ cmd_up() {
 cmd_start() {
   local name="$1"
   host_exists "$name" || die "$name does not exist; create it with 'up $(host_index "$name")'"
+  take_shared_lock
   ensure_tools
   check_kernel
   ensure_ssh_key
   ensure_bridge
   if host_running "$name"; then
+    release_shared_lock
     log "$name already running"
   else
     start_host "$name"
+    release_shared_lock
     inventory_json write >/dev/null
     if host_isolated "$name"; then log "$name is isolated: not waiting for SSH"; else wait_for_ssh "$name"; fi
   fi
@@ -644,6 +715,7 @@ cmd_heal() {
 
 cmd_ls() {
   local name state
+  [ "$HOST_SET" = 0 ] || log "host set $HOST_SET ($SUBNET_PREFIX.0/24)"
   if [ -z "$(existing_hosts)" ]; then log "no hosts (run: npm run hosts -- up)"; fi
   for name in $(existing_hosts); do
     state="stopped"; host_running "$name" && state="running"
@@ -692,16 +764,24 @@ cmd_down() {
     ip link del "$BRIDGE"
   fi
   # ip-netns mounts /run/netns on first use; undo that if we caused it and nothing else uses it
+  # (another host set's namespaces included: then the last set's 'down' does it)
   if [ -f "$HOSTS_DIR/.created-run-netns" ]; then
     if mountpoint -q /run/netns && [ -z "$(ls -A /run/netns 2>/dev/null)" ]; then
       umount /run/netns 2>/dev/null || true
       rmdir /run/netns 2>/dev/null || true
     fi
-    rm -f "$HOSTS_DIR/.created-run-netns"
+    mountpoint -q /run/netns || rm -f "$HOSTS_DIR/.created-run-netns"
   fi
   if [ -d "$RUN_DIR" ]; then rmdir "$RUN_DIR" 2>/dev/null || true; fi
-  if [ -d "$HOSTS_DIR" ]; then inventory_json write >/dev/null; fi
-  log "down: no hosts left"
+  if [ -d "$SET_DIR" ]; then inventory_json write >/dev/null; fi
+  if [ "$HOST_SET" = 0 ]; then log "down: no hosts left"; else log "down: no hosts left in host set $HOST_SET"; fi
+}
+
+cmd_info() { # what identifies this set on the machine (for tests and for cleaning up by hand)
+  printf '{"hostSet": %s, "subnet": "%s", "gateway": "%s", "bridge": "%s", "netnsPrefix": "%s", "vethPrefix": "%s", "machinePrefix": "%s", "cgroup": "%s", "runDir": %s, "inventoryPath": %s, "knownHostsPath": %s, "lockPath": %s, "sshKeyPath": %s, "rootfs": %s, "rootfsLockPath": %s}\n' \
+    "$HOST_SET" "$SUBNET_PREFIX.0/24" "$SUBNET_PREFIX.1" "$BRIDGE" "$NETNS_PREFIX" "$VETH_PREFIX" "$(host_machine "")" "$CGROUP_NAME" \
+    "$(json_str "$RUN_DIR")" "$(json_str "$INVENTORY")" "$(json_str "$KNOWN_HOSTS")" "$(json_str "$SET_LOCK")" \
+    "$(json_str "$SSH_KEY")" "$(json_str "$ROOTFS")" "$(json_str "$SHARED_LOCK")"
 }
 
 main() {
@@ -712,7 +792,7 @@ main() {
     -h | --help | help) usage; exit 0 ;;
   esac
   case "$HOSTS_CMD" in
-    ls | inventory) check_platform read-only ;;
+    ls | inventory | info) check_platform read-only ;;
     *) check_platform ;;
   esac
   case "$HOSTS_CMD" in
@@ -736,6 +816,9 @@ main() {
       ;;
     inventory)
       inventory_json
+      ;;
+    info)
+      cmd_info
       ;;
     *)
       usage

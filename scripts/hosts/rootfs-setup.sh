@@ -1,7 +1,8 @@
 #!/bin/sh
 # Runs INSIDE the freshly debootstrapped base rootfs (via chroot), once, right after debootstrap.
-# Everything here is shared by all test hosts; per-host state (hostname, machine-id, SSH host key,
-# authorized keys) is written by scripts/hosts.sh into each host's overlay instead.
+# Everything here is shared by all test hosts (of every host set); per-host state (hostname,
+# /etc/hosts, machine-id, SSH host key, authorized keys) is written by scripts/hosts.sh into each
+# host's overlay instead.
 # Argument 1: the highest host number the harness supports (for /etc/hosts).
 set -eu
 max_hosts="${1:-7}"
@@ -25,7 +26,8 @@ rm -f /var/lib/dbus/machine-id
 ln -s /etc/machine-id /var/lib/dbus/machine-id
 echo "etcd-pulumi-base" > /etc/hostname
 
-# Names of all possible test hosts (addresses are fixed by the harness).
+# Names of all possible test hosts of host set 0. A fallback only: scripts/hosts.sh writes each
+# host's /etc/hosts into its overlay at every boot, with its own set's addresses.
 {
   echo "127.0.0.1 localhost"
   echo "::1 localhost ip6-localhost ip6-loopback"

@@ -8,7 +8,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { etcdStartStamp, hosts, hostsUp, Inventory, onHost, onHostOk, stackMembers } from "../support/hosts";
+import { etcdStartStamp, hostAddress, hosts, hostsUp, Inventory, onHost, onHostOk, stackMembers, subnetAddress } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
 import { opensslPki } from "../support/opensslPki";
 import { cleanup, recorder, setConfig, stateFiles, TestProject, testProject } from "../support/project";
@@ -70,7 +70,7 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
         console.log(`first up: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         assert.equal(up.summary.result, "succeeded");
         endpoints = up.outputs.clientEndpoints.value as string;
-        assert.equal(endpoints, "https://172.30.213.11:2379,https://172.30.213.12:2379,https://172.30.213.13:2379");
+        assert.equal(endpoints, NAMES.map((n) => `https://${hostAddress(inv, n)}:2379`).join(","));
         assert.equal(up.outputs.adminKeyPem.secret, true);
         admin = writeCreds(creds, "admin", { ca: up.outputs.caCertPem.value, cert: up.outputs.adminCertPem.value, key: up.outputs.adminKeyPem.value });
     });
@@ -100,8 +100,8 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
     });
 
     test("nothing speaks plain http on the client port; metrics are loopback-only", async () => {
-        await assertNoPlainHttp("172.30.213.11", 2379);
-        await assertMetricsLoopbackOnly(inv, "etcd1", "172.30.213.11", 2381);
+        await assertNoPlainHttp(hostAddress(inv, "etcd1"), 2379);
+        await assertMetricsLoopbackOnly(inv, "etcd1", hostAddress(inv, "etcd1"), 2381);
     });
 
     test("key files are 0600 owned by etcd, certs 0644, data dir 0700", () => {
@@ -250,7 +250,7 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
         await p.stack.removeConfig("etcd-pulumi:caRotation");
         await p.stack.removeConfig("etcd-pulumi:caGeneration");
         // Two of three members replaced at once: only one current member would stay.
-        await setConfig(p, "members", [original[0], { ...original[1], address: "172.30.213.24" }, { ...original[2], address: "172.30.213.25" }]);
+        await setConfig(p, "members", [original[0], { ...original[1], address: subnetAddress(inv, 24) }, { ...original[2], address: subnetAddress(inv, 25) }]);
         await refused("quorum", /keeps only 1 of the 3 current members \(etcd1\); at least 2 must stay to keep quorum/);
         await setConfig(p, "members", original);
         const previous = releaseArchive(PREVIOUS);
@@ -289,7 +289,7 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
     });
 
     test("a member killed with SIGKILL is restarted by systemd and rejoins", async () => {
-        await assertKillRecovery(inv, "etcd2", "https://172.30.213.12:2379", bin, admin);
+        await assertKillRecovery(inv, "etcd2", `https://${hostAddress(inv, "etcd2")}:2379`, bin, admin);
         assert.equal(etcdctl(bin, endpoints, admin, ["get", "/e2e/hello", "--print-value-only"]).stdout.trim(), "world");
     });
 
@@ -321,7 +321,7 @@ pulumiSuite("EtcdCluster on 3 local hosts (real Pulumi CLI)", { timeout: 40 * 60
             console.log(`etcd1's restart ${refused ? "was refused by its health gate" : "was not reached"}`);
             assert.deepEqual(["etcd1", "etcd2"].map(startStamp), before, "a member restarted while etcd3 was unreachable");
             // The two reachable members still serve.
-            assert.equal(etcdctl(bin, "https://172.30.213.11:2379,https://172.30.213.12:2379", admin, ["get", "/e2e/hello", "--print-value-only"]).stdout.trim(), "world");
+            assert.equal(etcdctl(bin, ["etcd1", "etcd2"].map((n) => `https://${hostAddress(inv, n)}:2379`).join(","), admin, ["get", "/e2e/hello", "--print-value-only"]).stdout.trim(), "world");
         } finally {
             hosts("heal", "etcd3");
         }

@@ -16,7 +16,7 @@ import * as steps from "../../components/render/scripts";
 import { clientUrl } from "../../components/render/config";
 import { memberFilePaths } from "../../components/render/files";
 import { snapshotScript } from "../../components/render/membership";
-import { etcdStartStamp, hosts, hostsUp, Inventory, onHostOk } from "../support/hosts";
+import { etcdStartStamp, hostAddress, hosts, hostsUp, Inventory, onHostOk } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, writeCreds } from "../support/etcdctl";
 import { opensslPki, TestPki } from "../support/opensslPki";
 import { archiveSha256, HostDriver, paths, settingsFor } from "../support/hostDriver";
@@ -89,7 +89,7 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
         // The admin cert is from the right CA but its CN is not etcd-peer: the peer port must refuse it.
         const rejected = () => Number(onHostOk(inv, "etcd1", "journalctl -u etcd --no-pager | grep -c 'rejected connection on peer endpoint' || true").trim());
         const before = rejected();
-        execFileSync("bash", ["-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 10 openssl s_client -connect 172.30.213.11:2380 -CAfile ${admin.caFile} -cert ${admin.certFile} -key ${admin.keyFile} -quiet >/dev/null 2>&1 || true`]);
+        execFileSync("bash", ["-c", `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | timeout 10 openssl s_client -connect ${hostAddress(inv, "etcd1")}:2380 -CAfile ${admin.caFile} -cert ${admin.certFile} -key ${admin.keyFile} -quiet >/dev/null 2>&1 || true`]);
         let after = before;
         for (let i = 0; i < 10 && after === before; i++) {
             execFileSync("sleep", ["0.5"]);
@@ -99,8 +99,8 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
     });
 
     test("no plain http on the client port; metrics only on loopback", async () => {
-        await assertNoPlainHttp("172.30.213.11", 2379);
-        await assertMetricsLoopbackOnly(inv, "etcd1", "172.30.213.11", 2381);
+        await assertNoPlainHttp(hostAddress(inv, "etcd1"), 2379);
+        await assertMetricsLoopbackOnly(inv, "etcd1", hostAddress(inv, "etcd1"), 2381);
     });
 
     test("keys 0600 etcd, certs 0644, data dir 0700, service runs as etcd, etcdctl profile works", () => {
@@ -170,8 +170,9 @@ describe("host steps on 3 local hosts over SSH, as a sudo user (no Pulumi engine
     });
 
     test("etcd killed with SIGKILL is restarted by systemd and rejoins", async () => {
-        await assertKillRecovery(inv, "etcd2", "https://172.30.213.12:2379", bin, admin);
-        assert.equal(etcdctl(bin, "https://172.30.213.12:2379", admin, ["get", "/hs/hello", "--print-value-only", "--consistency=s"]).stdout.trim(), "world");
+        const etcd2 = `https://${hostAddress(inv, "etcd2")}:2379`;
+        await assertKillRecovery(inv, "etcd2", etcd2, bin, admin);
+        assert.equal(etcdctl(bin, etcd2, admin, ["get", "/hs/hello", "--print-value-only", "--consistency=s"]).stdout.trim(), "world");
     });
 
     test("the health wait is bounded and, on failure, names the member and shows its last log lines", async () => {

@@ -13,18 +13,87 @@ export interface HostInfo {
 }
 
 export interface Inventory {
+    /** The host set (ETCD_PULUMI_HOST_SET) these hosts belong to. */
+    hostSet: number;
+    /** The set's subnet, e.g. "172.30.213.0/24", and this machine's address on it (".1"). */
+    subnet: string;
+    gateway: string;
     sshKeyPath: string;
     sshUser: string;
+    knownHostsPath: string;
     hosts: HostInfo[];
 }
 
-/** Run scripts/hosts.sh; its stdout is JSON for up/inventory/ls. */
-export function hosts(...args: string[]): string {
-    return execFileSync("bash", [path.join(ROOT, "scripts", "hosts.sh"), ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"], timeout: 20 * 60 * 1000 });
+/** What identifies a host set on this machine (`hosts.sh info`). */
+export interface HostSetInfo {
+    hostSet: number;
+    subnet: string;
+    gateway: string;
+    bridge: string;
+    netnsPrefix: string;
+    vethPrefix: string;
+    machinePrefix: string;
+    cgroup: string;
+    runDir: string;
+    inventoryPath: string;
+    knownHostsPath: string;
+    lockPath: string;
+    sshKeyPath: string;
+    rootfs: string;
+    rootfsLockPath: string;
 }
 
-export function hostsUp(n: number): Inventory {
-    return JSON.parse(hosts("up", String(n))) as Inventory;
+/**
+ * The host set the tests use: ETCD_PULUMI_HOST_SET (0..3, default 0), which scripts/hosts.sh reads too.
+ * Two test runs on one machine with different sets never touch each other's hosts.
+ */
+export function hostSet(): number {
+    const v = process.env.ETCD_PULUMI_HOST_SET ?? "";
+    if (v === "") return 0;
+    if (!/^[0-3]$/.test(v)) throw new Error(`ETCD_PULUMI_HOST_SET must be 0..3 (got '${v}')`);
+    return Number(v);
+}
+
+/** Run scripts/hosts.sh in a given host set; its stdout is JSON for up/inventory/ls/info. */
+export function hostsInSet(set: number, ...args: string[]): string {
+    return execFileSync("bash", [path.join(ROOT, "scripts", "hosts.sh"), ...args], {
+        encoding: "utf8",
+        stdio: ["ignore", "pipe", "inherit"],
+        timeout: 20 * 60 * 1000,
+        env: { ...process.env, ETCD_PULUMI_HOST_SET: String(set) },
+    });
+}
+
+/** Run scripts/hosts.sh in the tests' host set (hostSet()). */
+export function hosts(...args: string[]): string {
+    return hostsInSet(hostSet(), ...args);
+}
+
+export function hostsUp(n: number, set = hostSet()): Inventory {
+    return JSON.parse(hostsInSet(set, "up", String(n))) as Inventory;
+}
+
+/** The hosts that exist in a set (running or not), changing nothing. */
+export function hostsInventory(set = hostSet()): Inventory {
+    return JSON.parse(hostsInSet(set, "inventory")) as Inventory;
+}
+
+export function hostSetInfo(set = hostSet()): HostSetInfo {
+    return JSON.parse(hostsInSet(set, "info")) as HostSetInfo;
+}
+
+/** A test host's address (from the inventory). */
+export function hostAddress(inv: Inventory, name: string): string {
+    const h = inv.hosts.find((x) => x.name === name);
+    if (!h) throw new Error(`no test host ${name}`);
+    return h.address;
+}
+
+/** Another address in the hosts' subnet, e.g. subnetAddress(inv, 24): one no test host has. */
+export function subnetAddress(inv: Inventory, last: number): string {
+    const m = /^(\d+\.\d+\.\d+)\.0\/24$/.exec(inv.subnet);
+    if (!m) throw new Error(`unexpected test-host subnet '${inv.subnet}'`);
+    return `${m[1]}.${last}`;
 }
 
 export interface RunResult {
