@@ -13,7 +13,7 @@
 #   bash scripts/hosts.sh inventory     inventory JSON, changes nothing
 #   bash scripts/hosts.sh info          this host set's names and paths as JSON, changes nothing
 #
-# Host sets: ETCD_PULUMI_HOST_SET=k (0..3, default 0) picks one of four independent sets of hosts, so
+# Host sets: ETCD_PULUMI_HOST_SET=k (0..5, default 0) picks one of six independent sets of hosts, so
 # several test runs can use this machine at once. Set 0 is 172.30.213.0/24 on bridge etcdpbr0, set k
 # is 172.30.(213+k).0/24 on etcdpbr<k>, with its own namespaces, veths, cgroups, overlays, inventory,
 # known_hosts and lock; the sets' bridges are not connected. Every command acts on its own set only.
@@ -28,7 +28,7 @@ HOSTS_SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 source "$HOSTS_SCRIPT_DIR/env.sh"
 
 readonly MAX_HOSTS=7
-readonly MAX_HOST_SET=3
+readonly MAX_HOST_SET=5
 HOST_SET="${ETCD_PULUMI_HOST_SET:-0}"
 if ! [[ "$HOST_SET" =~ ^[0-9]$ ]] || [ "$HOST_SET" -gt "$MAX_HOST_SET" ]; then
   printf '[hosts] ERROR: ETCD_PULUMI_HOST_SET must be a host set number from 0 to %s (got '"'"'%s'"'"')\n' "$MAX_HOST_SET" "$HOST_SET" >&2
@@ -89,7 +89,7 @@ usage() {
 [hosts]   ls             inventory JSON with running/isolated state (table on stderr)
 [hosts]   inventory      inventory JSON, changes nothing
 [hosts]   info           this host set's names and paths as JSON, changes nothing
-[hosts] ETCD_PULUMI_HOST_SET=0..3 (default 0) picks an independent set of hosts (172.30.(213+set).0/24).
+[hosts] ETCD_PULUMI_HOST_SET=0..5 (default 0) picks an independent set of hosts (172.30.(213+set).0/24).
 EOF
 }
 

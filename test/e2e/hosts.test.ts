@@ -28,7 +28,7 @@ test("test-host harness self-test", { timeout: 10 * 60 * 1000 }, () => {
 function otherSet(first: number): number {
     const v = process.env.ETCD_PULUMI_TEST_OTHER_HOST_SET ?? "";
     if (v === "") return first ^ 1;
-    if (!/^[0-3]$/.test(v) || Number(v) === first) throw new Error(`ETCD_PULUMI_TEST_OTHER_HOST_SET must be 0..3 and not ETCD_PULUMI_HOST_SET (${first}); got '${v}'`);
+    if (!/^[0-5]$/.test(v) || Number(v) === first) throw new Error(`ETCD_PULUMI_TEST_OTHER_HOST_SET must be 0..5 and not ETCD_PULUMI_HOST_SET (${first}); got '${v}'`);
     return Number(v);
 }
 

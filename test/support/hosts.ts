@@ -44,13 +44,13 @@ export interface HostSetInfo {
 }
 
 /**
- * The host set the tests use: ETCD_PULUMI_HOST_SET (0..3, default 0), which scripts/hosts.sh reads too.
+ * The host set the tests use: ETCD_PULUMI_HOST_SET (0..5, default 0), which scripts/hosts.sh reads too.
  * Two test runs on one machine with different sets never touch each other's hosts.
  */
 export function hostSet(): number {
     const v = process.env.ETCD_PULUMI_HOST_SET ?? "";
     if (v === "") return 0;
-    if (!/^[0-3]$/.test(v)) throw new Error(`ETCD_PULUMI_HOST_SET must be 0..3 (got '${v}')`);
+    if (!/^[0-5]$/.test(v)) throw new Error(`ETCD_PULUMI_HOST_SET must be 0..5 (got '${v}')`);
     return Number(v);
 }
 
