@@ -89,7 +89,13 @@ export class EtcdCluster extends pulumi.ComponentResource {
         let restoreId: string | undefined;
         if (fromStore && b && backupKey && secretAccessKey) {
             restoreRequest = pulumi.unsecret(
-                pulumi.all([backupKey, secretAccessKey]).apply(([key, sk]) => inspectStoreRestore(b, fromStore.text, fromStore.selector, deriveBackupKeys(key), storeReaderFor(b, sk))),
+                pulumi.all([backupKey, secretAccessKey]).apply(([key, sk]) =>
+                    inspectStoreRestore(b, fromStore.text, fromStore.selector, deriveBackupKeys(key), storeReaderFor(b, sk)).catch((e: Error) => {
+                        // The engine reports a failed input as a chain of "error serializing property" lines: say it plainly first.
+                        pulumi.log.error(e.message, this);
+                        throw e;
+                    }),
+                ),
             );
             restoreId = storeRestoreId(b.store.url, fromStore.text);
         } else {

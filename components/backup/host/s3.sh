@@ -1,7 +1,10 @@
 # shellcheck shell=bash
 # The S3 client of the backup programs on an etcd host: sourced by them, never run on its own.
-# It needs only what a stock Debian 12, Ubuntu 22.04+ or RHEL 9 server has: bash >= 4.4, coreutils,
-# curl >= 7.76 (--aws-sigv4 signs the requests, --fail-with-body keeps S3's error), grep, sed and awk.
+# It needs only what a stock Debian 12, Ubuntu 22.04+ or RHEL 9 server has: bash >= 4.4, coreutils
+# (sha256sum, dd, stat, date, mktemp), curl >= 7.76, grep, sed and awk.
+# It signs requests itself (AWS Signature Version 4: bash builtins and sha256sum): curl's own --aws-sigv4
+# does not sign x-amz-content-sha256 (curl < 7.86) or ignores its value (< 7.87), and S3 then refuses every
+# upload; RHEL 9 ships curl 7.76 and Ubuntu 22.04 curl 7.81. curl only carries the signed request.
 #
 # Settings, from the env file the backup programs read:
 #   S3_ENDPOINT          https://host[:port] of the store; empty: AWS S3 in S3_REGION (https://s3.<region>.amazonaws.com)
@@ -25,11 +28,12 @@
 #   S3_LIST_PAGE_KEYS    keys asked for per listing page (default 1000, S3's maximum)
 #   S3_TMPDIR            where the parts of a multipart upload are cut, one at a time (default $TMPDIR or /tmp)
 #
-# S3_CREDENTIALS_FILE is a curl config file holding one line,
+# S3_CREDENTIALS_FILE holds one line, in curl's config file syntax,
 #     user = "<access key id>:<secret access key>"
 # (inside the quotes a backslash is written \\ and a double quote \"). It must belong to the user that runs
-# the backup (root) and be readable by that user only (mode 0600 or 0400): curl reads it with --config, so
-# the secret is never on a command line, in the environment or in any message.
+# the backup (root) and be readable by that user only (mode 0600 or 0400). It is read with bash builtins
+# and the secret stays in this shell's memory: never on a command line, in the environment, in a file
+# other than that one, or in any message (xtrace is switched off inside these functions).
 #
 # Functions. Each returns 0 on success. On failure it returns non-zero and prints one line on stderr that
 # names this host, the operation, the object and the cause (S3's error code and message, or curl's network
@@ -49,7 +53,7 @@
 S3_EMPTY_SHA256="e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
 s3_put() (
-  set -euo pipefail
+  set +x -euo pipefail
   _s3_prepare "put" "${2:-}" || return 1
   local file
   file=$(_s3_local_path "${1:-}")
@@ -61,11 +65,11 @@ s3_put() (
     _s3_put_multipart "$file" "$size" "$sha"
     return
   fi
-  _s3_request "put" PUT "$(_s3_url "$S3__KEY")" "$sha" "$S3__BODY" --upload-file "$file" -H "x-amz-meta-content-sha256: $sha" || return
+  _s3_request "put" PUT "$S3__KEY" "" "$sha" "$S3__BODY" -H "x-amz-meta-content-sha256: $sha" --upload-file "$file" || return
 )
 
 s3_get() (
-  set -euo pipefail
+  set +x -euo pipefail
   _s3_prepare "get" "${1:-}" || return 1
   local target
   target=$(_s3_local_path "${2:-}")
@@ -73,7 +77,7 @@ s3_get() (
   local part
   part=$(mktemp -- "$target.s3-get.XXXXXX") || { _s3_fail "get" "$S3__LABEL" "cannot create a file next to '$target'"; return 1; }
   S3__CLEANUP+=("$part")
-  _s3_request "get" GET "$(_s3_url "$S3__KEY")" "$S3_EMPTY_SHA256" "$part" || return
+  _s3_request "get" GET "$S3__KEY" "" "$S3_EMPTY_SHA256" "$part" || return
   local expected actual
   expected=$(_s3_header "$S3__HEADERS" x-amz-meta-content-sha256)
   if [ -n "$expected" ]; then
@@ -84,9 +88,9 @@ s3_get() (
 )
 
 s3_head() (
-  set -euo pipefail
+  set +x -euo pipefail
   _s3_prepare "head" "${1:-}" || return 1
-  _s3_request "head" HEAD "$(_s3_url "$S3__KEY")" "$S3_EMPTY_SHA256" "$S3__BODY" || return
+  _s3_request "head" HEAD "$S3__KEY" "" "$S3_EMPTY_SHA256" "$S3__BODY" || return
   local size
   size=$(_s3_header "$S3__HEADERS" content-length)
   [[ $size =~ ^[0-9]+$ ]] || { _s3_fail "head" "$S3__LABEL" "the response has no Content-Length"; return 1; }
@@ -94,13 +98,13 @@ s3_head() (
 )
 
 s3_delete() (
-  set -euo pipefail
+  set +x -euo pipefail
   _s3_prepare "delete" "${1:-}" || return 1
-  _s3_request "delete" DELETE "$(_s3_url "$S3__KEY")" "$S3_EMPTY_SHA256" "$S3__BODY" || return
+  _s3_request "delete" DELETE "$S3__KEY" "" "$S3_EMPTY_SHA256" "$S3__BODY" || return
 )
 
 s3_list() (
-  set -euo pipefail
+  set +x -euo pipefail
   local wanted=${1:-}
   _s3_prepare "list" "" || return 1
   local full_prefix=$wanted strip=""
@@ -114,9 +118,9 @@ s3_list() (
   while :; do
     query=""
     [ -z "$token" ] || query="continuation-token=$(_s3_uri_encode "$token" false)&"
-    # Already in canonical order (sorted by name, values encoded): curl 7.88 signs the query as it is given.
+    # Written in canonical order (sorted by name, values encoded): it is signed as it is sent.
     query+="list-type=2&max-keys=$S3__LIST_PAGE_KEYS&prefix=$(_s3_uri_encode "$full_prefix" false)"
-    _s3_request "list" GET "$(_s3_url "")?$query" "$S3_EMPTY_SHA256" "$S3__BODY" || return
+    _s3_request "list" GET "" "$query" "$S3_EMPTY_SHA256" "$S3__BODY" || return
     rc=0
     page=$(LC_ALL=C awk -v keys_out="$keys" -v strip="$strip" "$S3__XML_AWK"'
       /^Key>/ {
@@ -140,9 +144,11 @@ s3_list() (
 
 # --- internals ----------------------------------------------------------------------------------------
 
-# Check the settings and the key, and set what every request uses (S3__* variables, in the subshell only).
+# Check the settings and the key, read the credentials, and set what every request uses (S3__* variables,
+# in the function's subshell only).
 _s3_prepare() {
   local op=$1 key=$2
+  umask 077
   S3__PREFIX=${S3_PREFIX:-}
   S3__PREFIX=${S3__PREFIX#/}
   S3__PREFIX=${S3__PREFIX%/}
@@ -155,6 +161,7 @@ _s3_prepare() {
   fi
   local problem
   problem=$(_s3_settings_problem) || { _s3_fail "$op" "$S3__LABEL" "$problem"; return 1; }
+  _s3_read_credentials || { _s3_fail "$op" "$S3__LABEL" "S3_CREDENTIALS_FILE '$S3_CREDENTIALS_FILE' has no line 'user = \"<access key id>:<secret access key>\"'"; return 1; }
   S3__ENDPOINT=${S3_ENDPOINT:-https://s3.$S3_REGION.amazonaws.com}
   S3__ENDPOINT=${S3__ENDPOINT%/}
   S3__PATH_STYLE=${S3_PATH_STYLE:-}
@@ -164,6 +171,7 @@ _s3_prepare() {
   S3__MULTIPART_BYTES=${S3_MULTIPART_BYTES:-268435456}
   S3__PART_BYTES=${S3_PART_BYTES:-67108864}
   S3__LIST_PAGE_KEYS=${S3_LIST_PAGE_KEYS:-1000}
+  S3__SIGNING_DATE=""
   S3__TMP=$(mktemp -d "${S3_TMPDIR:-${TMPDIR:-/tmp}}/s3.XXXXXX") || { _s3_fail "$op" "$S3__LABEL" "cannot create a temporary directory in ${S3_TMPDIR:-${TMPDIR:-/tmp}}"; return 1; }
   S3__BODY="$S3__TMP/body"
   S3__HEADERS="$S3__TMP/headers"
@@ -182,8 +190,8 @@ _s3_cleanup() {
   if [ -n "${S3__UPLOAD_ID:-}" ]; then
     local id=$S3__UPLOAD_ID
     S3__UPLOAD_ID=""
-    S3_RETRIES=1 S3_MAX_TIME=60 _s3_request "put (multipart: abort)" DELETE \
-      "$(_s3_url "$S3__KEY")?uploadId=$(_s3_uri_encode "$id" false)" "$S3_EMPTY_SHA256" "$S3__BODY" ||
+    S3_RETRIES=1 S3_MAX_TIME=60 _s3_request "put (multipart: abort)" DELETE "$S3__KEY" "uploadId=$(_s3_uri_encode "$id" false)" \
+      "$S3_EMPTY_SHA256" "$S3__BODY" ||
       _s3_fail "put (multipart: abort)" "$S3__LABEL" "upload $id could not be aborted: its parts stay until a lifecycle rule (AbortIncompleteMultipartUpload) removes them"
   fi
   rm -rf -- "${S3__CLEANUP[@]}"
@@ -202,10 +210,10 @@ _s3_settings_problem() {
   [ -n "${S3_BUCKET:-}" ] || { echo "S3_BUCKET is not set"; return 1; }
   [[ $S3_BUCKET =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]] || { echo "S3_BUCKET '$S3_BUCKET' is not a bucket name"; return 1; }
   if [ -n "${S3_ENDPOINT:-}" ]; then
-    [[ $S3_ENDPOINT =~ ^https://[^/?#@[:space:]]+/?$ ]] || { echo "S3_ENDPOINT '$S3_ENDPOINT' is not https://host[:port]"; return 1; }
+    [[ $S3_ENDPOINT =~ ^https://[^/?#@[:space:]\"\\]+/?$ ]] || { echo "S3_ENDPOINT '$S3_ENDPOINT' is not https://host[:port]"; return 1; }
   fi
   case ${S3_PATH_STYLE:-} in "" | true | false) ;; *) echo "S3_PATH_STYLE is '$S3_PATH_STYLE', not true or false"; return 1 ;; esac
-  if [ "${S3_PATH_STYLE:-}" = false ] && [ -n "${S3_ENDPOINT:-}" ] && [[ $S3_ENDPOINT =~ ^https://[0-9.]+(:|/|$) ]]; then
+  if [ "${S3_PATH_STYLE:-}" = false ] && [ -n "${S3_ENDPOINT:-}" ] && [[ $S3_ENDPOINT =~ ^https://([0-9.]+|\[.*\])(:|/|$) ]]; then
     echo "S3_PATH_STYLE=false needs a DNS name in S3_ENDPOINT (the bucket becomes part of the host name), not an IP address"
     return 1
   fi
@@ -216,11 +224,11 @@ _s3_settings_problem() {
   [ "${S3_PART_BYTES:-67108864}" -ge 5242880 ] || { echo "S3_PART_BYTES is ${S3_PART_BYTES}, below S3's minimum part size of 5242880 (5 MiB)"; return 1; }
   [ "${S3_MULTIPART_BYTES:-268435456}" -le 5368709120 ] || { echo "S3_MULTIPART_BYTES is ${S3_MULTIPART_BYTES}, above 5368709120 (5 GiB), the largest single upload S3 takes"; return 1; }
   { [ "${S3_LIST_PAGE_KEYS:-1000}" -ge 1 ] && [ "${S3_LIST_PAGE_KEYS:-1000}" -le 1000 ]; } || { echo "S3_LIST_PAGE_KEYS must be 1..1000"; return 1; }
-  _s3_credentials_problem || return 1
+  _s3_credentials_file_problem || return 1
   _s3_curl_problem || return 1
 }
 
-_s3_credentials_problem() {
+_s3_credentials_file_problem() {
   local f=${S3_CREDENTIALS_FILE:-} mode owner
   [ -n "$f" ] || { echo "S3_CREDENTIALS_FILE is not set"; return 1; }
   { [ -f "$f" ] && [ -r "$f" ]; } || { echo "S3_CREDENTIALS_FILE '$f' is not a readable file"; return 1; }
@@ -228,11 +236,31 @@ _s3_credentials_problem() {
   owner=$(stat -c %u -- "$f") || { echo "cannot stat S3_CREDENTIALS_FILE '$f'"; return 1; }
   [ "$owner" = "$(id -u)" ] || { echo "S3_CREDENTIALS_FILE '$f' belongs to uid $owner, not to the user running this (uid $(id -u))"; return 1; }
   case $mode in 600 | 400) ;; *) echo "S3_CREDENTIALS_FILE '$f' has mode $mode: it holds a secret and must be readable by its owner only (chmod 600)"; return 1 ;; esac
-  grep -Eq '^[[:space:]]*user[[:space:]]*=[[:space:]]*"[^":]+:.+"[[:space:]]*$' -- "$f" ||
-    { echo "S3_CREDENTIALS_FILE '$f' has no line 'user = \"<access key id>:<secret access key>\"'"; return 1; }
 }
 
-# curl must sign requests (--aws-sigv4, 7.75) and keep the error body of a failure (--fail-with-body, 7.76).
+# S3__ACCESS_KEY and S3__SECRET from the credentials file's user line (curl config quoting undone), with
+# builtins only: the secret reaches no other process.
+_s3_read_credentials() {
+  local line quoted value="" i c
+  while IFS= read -r line || [ -n "$line" ]; do
+    [[ $line =~ ^[[:space:]]*user[[:space:]]*=[[:space:]]*\"(.*)\"[[:space:]]*$ ]] || continue
+    quoted=${BASH_REMATCH[1]}
+    for ((i = 0; i < ${#quoted}; i++)); do
+      c=${quoted:i:1}
+      if [ "$c" = "\\" ]; then
+        i=$((i + 1))
+        c=${quoted:i:1}
+      fi
+      value+=$c
+    done
+    break
+  done <"$S3_CREDENTIALS_FILE"
+  S3__ACCESS_KEY=${value%%:*}
+  S3__SECRET=${value#*:}
+  [ -n "$S3__ACCESS_KEY" ] && [ "$S3__ACCESS_KEY" != "$value" ] && [ -n "$S3__SECRET" ]
+}
+
+# curl must keep the error body of a failed request (--fail-with-body, 7.76).
 _s3_curl_problem() {
   local version major minor
   command -v curl >/dev/null 2>&1 || { echo "curl is not installed"; return 1; }
@@ -241,53 +269,79 @@ _s3_curl_problem() {
   minor=${version#*.}
   minor=${minor%%.*}
   [[ $major =~ ^[0-9]+$ && $minor =~ ^[0-9]+$ ]] || { echo "cannot tell the version of curl ('$version')"; return 1; }
-  [ "$major" -gt 7 ] || { [ "$major" -eq 7 ] && [ "$minor" -ge 76 ]; } || { echo "curl $version is too old: 7.76 or newer signs S3 requests (--aws-sigv4) and keeps their errors (--fail-with-body)"; return 1; }
+  [ "$major" -gt 7 ] || { [ "$major" -eq 7 ] && [ "$minor" -ge 76 ]; } || { echo "curl $version is too old: 7.76 or newer keeps the errors of failed requests (--fail-with-body)"; return 1; }
 }
 
-# One request. Args: OPERATION METHOD URL PAYLOAD_SHA256 BODY_FILE [curl args...]: the response body goes to
-# BODY_FILE, its headers to $S3__HEADERS. On failure, prints the reason and returns 1 (3: no such object).
+# One signed request. Args: OPERATION METHOD KEY QUERY PAYLOAD_SHA256 BODY_FILE, then "-H 'Name: value'"
+# pairs (signed and sent) and other curl arguments. KEY empty: the bucket; QUERY: canonical (sorted,
+# encoded). The response body goes to BODY_FILE, its headers to $S3__HEADERS. On failure, prints the
+# reason and returns 1 (3: no such object).
 _s3_request() {
-  local op=$1 method=$2 url=$3 payload_sha=$4 body=$5
-  shift 5
-  local status rc=0 errors="$S3__TMP/curl-errors"
+  local op=$1 method=$2 key=$3 query=$4 payload_sha=$5 body=$6
+  shift 6
+  local -a headers=() extra=()
+  while [ $# -gt 0 ]; do
+    if [ "$1" = -H ]; then
+      headers+=("$2")
+      shift 2
+    else
+      extra+=("$1")
+      shift
+    fi
+  done
+  _s3_target "$key"
+  local url="https://$S3__HOST$S3__URI${query:+?$query}"
+  local status rc=0 errors="$S3__TMP/curl-errors" request="$S3__TMP/request"
+  _s3_write_request "$request" "$method" "$query" "$payload_sha" "${headers[@]}" || { _s3_fail "$op" "$S3__LABEL" "cannot sign the request"; return 1; }
   local -a args=(
-    -q --silent --show-error --fail-with-body --path-as-is --proto "=https"
-    --config "$S3_CREDENTIALS_FILE" --aws-sigv4 "aws:amz:$S3_REGION:s3"
+    -q --silent --show-error --fail-with-body --path-as-is --proto "=https" --http1.1
+    --config "$request"
     --connect-timeout "${S3_CONNECT_TIMEOUT:-10}" --max-time "${S3_MAX_TIME:-900}"
     --speed-limit 1 --speed-time "${S3_STALL_SECONDS:-60}"
     --retry "${S3_RETRIES:-3}" --retry-connrefused
-    --header "x-amz-content-sha256: $payload_sha"
-    --dump-header "$S3__HEADERS" --output "$body" --write-out '%{http_code}'
+    --dump-header "$S3__HEADERS" --write-out '%{http_code}'
   )
+  [ -z "${S3_CA_FILE:-}" ] || args+=(--cacert "$S3_CA_FILE")
+  local -a verb=()
   case $method in
     GET) ;;
-    HEAD) args+=(--head) ;;
-    *) args+=(--request "$method") ;;
+    HEAD) verb=(--head) ;;
+    *) verb=(--request "$method") ;;
   esac
-  [ -z "${S3_CA_FILE:-}" ] || args+=(--cacert "$S3_CA_FILE")
   : >"$S3__HEADERS"
-  status=$(curl "${args[@]}" "$@" -- "$url" 2>"$errors") || rc=$?
+  status=$(curl "${args[@]}" "${verb[@]}" --output "$body" "${extra[@]}" -- "$url" 2>"$errors") || rc=$?
   [ "$rc" -ne 0 ] || return 0
-  local endpoint_note="from $S3__ENDPOINT" curl_error
+  local curl_error
   curl_error=$(grep -E '^curl: \([0-9]+\)' "$errors" | tail -n 1)
   [ -n "$curl_error" ] || curl_error=$(tail -n 1 "$errors")
   if [ "$rc" -eq 22 ] && [[ $status =~ ^[0-9]+$ ]] && [ "$status" -ge 400 ]; then
-    local code message
+    local code message hint=""
+    if [ "$method" = HEAD ] && [ "$status" = 404 ]; then
+      # A HEAD answer has no body, so a 404 may be no such key, no such bucket or (versitygw) an unknown
+      # access key: the same request as a GET of one byte brings S3's error code.
+      body="$S3__TMP/probe"
+      if _s3_write_request "$request" GET "$query" "$payload_sha" "${headers[@]}" "Range: bytes=0-0"; then
+        curl "${args[@]}" --output "$body" -- "$url" >/dev/null 2>&1 || true
+      fi
+    fi
     code=$(_s3_xml_text "$body" Code)
     message=$(_s3_xml_text "$body" Message)
     if [ -z "$code" ]; then
       case $status in
         404) code="NotFound" message="no such object" ;;
         403) code="Forbidden" message="access denied" ;;
-        *) code="HTTP $status" ;;
+        *) code="HTTP$status" message="the answer carries no S3 error" ;;
       esac
     fi
     case $code in
-      SignatureDoesNotMatch) message+=" (check the secret access key in S3_CREDENTIALS_FILE and S3_REGION)" ;;
-      InvalidAccessKeyId) message+=" (check the access key id in S3_CREDENTIALS_FILE)" ;;
-      PermanentRedirect | AuthorizationHeaderMalformed) message+=" (check S3_REGION, S3_ENDPOINT and S3_PATH_STYLE)" ;;
+      SignatureDoesNotMatch) hint="; check the secret access key in S3_CREDENTIALS_FILE and S3_REGION" ;;
+      # XAdminUserNotFound: versitygw's answer (HTTP 404) to an access key it does not know.
+      InvalidAccessKeyId | XAdminUserNotFound) hint="; check the access key id in S3_CREDENTIALS_FILE" ;;
+      PermanentRedirect | AuthorizationHeaderMalformed) hint="; check S3_REGION, S3_ENDPOINT and S3_PATH_STYLE" ;;
+      NoSuchBucket) hint="; check S3_BUCKET (and S3_PATH_STYLE for this endpoint)" ;;
+      RequestTimeTooSkewed) hint="; check this host's clock" ;;
     esac
-    _s3_fail "$op" "$S3__LABEL" "$code: ${message:-no message} (HTTP $status $endpoint_note)"
+    _s3_fail "$op" "$S3__LABEL" "$code: ${message:-no message} (HTTP $status from $S3__ENDPOINT$hint)"
     case $code in NoSuchKey | NotFound) return 3 ;; esac
     return 1
   fi
@@ -302,6 +356,112 @@ _s3_request() {
   return 1
 }
 
+# S3__HOST and S3__URI of an object (KEY empty: the bucket): path-style or virtual-hosted.
+_s3_target() {
+  local key_path
+  key_path=$(_s3_uri_encode "$1" true)
+  if [ "$S3__PATH_STYLE" = true ]; then
+    S3__HOST=${S3__ENDPOINT#https://}
+    S3__URI="/$S3_BUCKET${key_path:+/$key_path}"
+  else
+    S3__HOST="$S3_BUCKET.${S3__ENDPOINT#https://}"
+    S3__URI="/$key_path"
+  fi
+  # The Host header carries no port 443, and it is what is signed.
+  S3__HOST=${S3__HOST%:443}
+}
+
+# Write curl's config for one request (file mode 0600): the Host, x-amz-date, x-amz-content-sha256 and
+# Authorization headers and the extra ones, all signed. Args: FILE METHOD QUERY PAYLOAD_SHA256 "Name: value"...
+_s3_write_request() {
+  local file=$1 method=$2 query=$3 payload_sha=$4
+  shift 4
+  local amz_date
+  amz_date=$(date -u +%Y%m%dT%H%M%SZ) || return 1
+  local -a all=("host: $S3__HOST" "x-amz-content-sha256: $payload_sha" "x-amz-date: $amz_date")
+  local h
+  for h in "$@"; do all+=("$(_s3_lower "${h%%:*}"): $(_s3_trim "${h#*:}")"); done
+  local canonical_headers signed_headers
+  canonical_headers=$(printf '%s\n' "${all[@]}" | sed 's/: /:/' | LC_ALL=C sort -t: -k1,1) || return 1
+  signed_headers=$(printf '%s\n' "$canonical_headers" | cut -d: -f1 | paste -sd';') || return 1
+  local signature
+  signature=$(_s3_signature "$method" "$S3__URI" "$query" "$canonical_headers" "$signed_headers" "$payload_sha" "$amz_date") || return 1
+  {
+    for h in "Host: $S3__HOST" "x-amz-date: $amz_date" "x-amz-content-sha256: $payload_sha" "$@" \
+      "Authorization: AWS4-HMAC-SHA256 Credential=$S3__ACCESS_KEY/${amz_date:0:8}/$S3_REGION/s3/aws4_request, SignedHeaders=$signed_headers, Signature=$signature"; do
+      h=${h//\\/\\\\}
+      printf 'header = "%s"\n' "${h//\"/\\\"}"
+    done
+  } >"$file"
+}
+
+# The SigV4 signature (hex) of a request. Args: METHOD URI QUERY CANONICAL_HEADERS SIGNED_HEADERS
+# PAYLOAD_SHA256 AMZ_DATE, with CANONICAL_HEADERS "name:value" lines, sorted.
+_s3_signature() {
+  local method=$1 uri=$2 query=$3 canonical_headers=$4 signed_headers=$5 payload_sha=$6 amz_date=$7
+  local date=${amz_date:0:8} scope request_hash
+  scope="$date/$S3_REGION/s3/aws4_request"
+  request_hash=$(printf '%s\n%s\n%s\n%s\n\n%s\n%s' "$method" "$uri" "$query" "$canonical_headers" "$signed_headers" "$payload_sha" | sha256sum) || return 1
+  # The signing key depends on the date only: derived once per day in this subshell.
+  if [ "$S3__SIGNING_DATE" != "$date" ]; then
+    local key
+    key=$(_s3_hmac "$(_s3_text_hex "AWS4$S3__SECRET")" "$date") &&
+      key=$(_s3_hmac "$key" "$S3_REGION") &&
+      key=$(_s3_hmac "$key" "s3") &&
+      key=$(_s3_hmac "$key" "aws4_request") || return 1
+    S3__SIGNING_KEY=$key
+    S3__SIGNING_DATE=$date
+  fi
+  _s3_hmac "$S3__SIGNING_KEY" "$(printf 'AWS4-HMAC-SHA256\n%s\n%s\n%s' "$amz_date" "$scope" "${request_hash%% *}")"
+}
+
+# HMAC-SHA256 (RFC 2104) of MESSAGE with the key given in hex; prints it in hex. The key's bytes exist only
+# as printf escapes inside this shell and its pipe to sha256sum: never an argument of another program.
+_s3_hmac() {
+  local key=$1 message=$2 inner_pad="" outer_pad="" inner i byte
+  if [ ${#key} -gt 128 ]; then
+    key=$(_s3_hex_escapes "$key") && key=$(printf '%b' "$key" | sha256sum) || return 1
+    key=${key%% *}
+  fi
+  while [ ${#key} -lt 128 ]; do key+="00"; done
+  for ((i = 0; i < 128; i += 2)); do
+    byte=$((16#${key:i:2}))
+    printf -v inner_pad '%s\\x%02x' "$inner_pad" $((byte ^ 0x36))
+    printf -v outer_pad '%s\\x%02x' "$outer_pad" $((byte ^ 0x5c))
+  done
+  inner=$({ printf '%b' "$inner_pad"; printf '%s' "$message"; } | sha256sum) || return 1
+  inner=$(_s3_hex_escapes "${inner%% *}")
+  inner=$({ printf '%b' "$outer_pad"; printf '%b' "$inner"; } | sha256sum) || return 1
+  printf '%s' "${inner%% *}"
+}
+
+# "\xHH" escapes (for printf %b) of a hex string.
+_s3_hex_escapes() {
+  local hex=$1 out="" i
+  for ((i = 0; i < ${#hex}; i += 2)); do out+="\\x${hex:i:2}"; done
+  printf '%s' "$out"
+}
+
+# The bytes of a text, in hex.
+_s3_text_hex() {
+  local LC_ALL=C
+  local s=$1 out="" i
+  for ((i = 0; i < ${#s}; i++)); do printf -v out '%s%02x' "$out" "'${s:i:1}"; done
+  printf '%s' "$out"
+}
+
+_s3_lower() {
+  local LC_ALL=C
+  printf '%s' "${1,,}"
+}
+
+_s3_trim() {
+  local s=$1
+  s=${s#"${s%%[![:space:]]*}"}
+  s=${s%"${s##*[![:space:]]}"}
+  printf '%s' "$s"
+}
+
 # The upload of a file larger than S3_MULTIPART_BYTES: create, one part at a time (each cut from the file with
 # dd and sent with its own SHA-256), complete; any failure or signal aborts the upload, so no part is left.
 _s3_put_multipart() {
@@ -313,12 +473,12 @@ _s3_put_multipart() {
     part_bytes=$((mebibytes * 1048576))
   fi
   parts=$(((size + part_bytes - 1) / part_bytes))
-  _s3_request "put (multipart: create)" POST "$(_s3_url "$S3__KEY")?uploads=" "$S3_EMPTY_SHA256" "$S3__BODY" \
+  _s3_request "put (multipart: create)" POST "$S3__KEY" "uploads=" "$S3_EMPTY_SHA256" "$S3__BODY" \
     -H "x-amz-meta-content-sha256: $sha" || return
   upload_id=$(_s3_xml_text "$S3__BODY" UploadId)
   [ -n "$upload_id" ] || { _s3_fail "put (multipart: create)" "$S3__LABEL" "the answer has no UploadId"; return 1; }
   S3__UPLOAD_ID=$upload_id
-  local n offset length part="$S3__TMP/part" part_sha etag complete="$S3__TMP/complete.xml" id_query
+  local n offset length part="$S3__TMP/part" part_sha etag complete="$S3__TMP/complete.xml" id_query complete_sha
   id_query="uploadId=$(_s3_uri_encode "$upload_id" false)"
   printf '<CompleteMultipartUpload xmlns="http://s3.amazonaws.com/doc/2006-03-01/">' >"$complete"
   for ((n = 1; n <= parts; n++)); do
@@ -329,7 +489,8 @@ _s3_put_multipart() {
     [ "$(stat -c %s -- "$part")" -eq "$length" ] ||
       { _s3_fail "put (multipart: part $n of $parts)" "$S3__LABEL" "'$file' changed while it was uploaded"; return 1; }
     part_sha=$(_s3_sha256 "$part") || { _s3_fail "put (multipart: part $n of $parts)" "$S3__LABEL" "cannot read the part"; return 1; }
-    _s3_request "put (multipart: part $n of $parts)" PUT "$(_s3_url "$S3__KEY")?partNumber=$n&$id_query" "$part_sha" "$S3__BODY" \
+    # Query in canonical order: partNumber before uploadId.
+    _s3_request "put (multipart: part $n of $parts)" PUT "$S3__KEY" "partNumber=$n&$id_query" "$part_sha" "$S3__BODY" \
       --upload-file "$part" || return
     etag=$(_s3_header "$S3__HEADERS" etag)
     [ -n "$etag" ] || { _s3_fail "put (multipart: part $n of $parts)" "$S3__LABEL" "the answer has no ETag"; return 1; }
@@ -337,7 +498,8 @@ _s3_put_multipart() {
   done
   rm -f -- "$part"
   printf '</CompleteMultipartUpload>' >>"$complete"
-  _s3_request "put (multipart: complete)" POST "$(_s3_url "$S3__KEY")?$id_query" "$(_s3_sha256 "$complete")" "$S3__BODY" \
+  complete_sha=$(_s3_sha256 "$complete") || { _s3_fail "put (multipart: complete)" "$S3__LABEL" "cannot read $complete"; return 1; }
+  _s3_request "put (multipart: complete)" POST "$S3__KEY" "$id_query" "$complete_sha" "$S3__BODY" \
     -H "Content-Type: application/xml" --data-binary "@$complete" || return
   # S3 can answer 200 and still fail the completion, with an <Error> in the body.
   if grep -q '<Error>' -- "$S3__BODY"; then
@@ -346,24 +508,13 @@ _s3_put_multipart() {
   fi
   S3__UPLOAD_ID=""
   local stored
-  _s3_request "put (multipart: check)" HEAD "$(_s3_url "$S3__KEY")" "$S3_EMPTY_SHA256" "$S3__BODY" || return
+  _s3_request "put (multipart: check)" HEAD "$S3__KEY" "" "$S3_EMPTY_SHA256" "$S3__BODY" || return
   stored=$(_s3_header "$S3__HEADERS" content-length)
   [ "$stored" = "$size" ] || { _s3_fail "put (multipart: check)" "$S3__LABEL" "the stored object has $stored bytes, the file $size"; return 1; }
 }
 
-# The URL of an object (KEY empty: the bucket), for path-style or virtual-hosted addressing.
-_s3_url() {
-  local key_path
-  key_path=$(_s3_uri_encode "$1" true)
-  if [ "$S3__PATH_STYLE" = true ]; then
-    printf '%s/%s%s' "$S3__ENDPOINT" "$S3_BUCKET" "${key_path:+/$key_path}"
-  else
-    printf 'https://%s.%s/%s' "$S3_BUCKET" "${S3__ENDPOINT#https://}" "$key_path"
-  fi
-}
-
 # RFC 3986 percent-encoding of every byte but A-Z a-z 0-9 - . _ ~ (and "/" when the 2nd arg is true), as
-# SigV4 wants it: the URL is then already canonical, which matters because curl 7.88 signs it as given.
+# SigV4 wants it: paths and queries are sent exactly as they are signed.
 _s3_uri_encode() {
   local LC_ALL=C
   local s=$1 keep_slash=$2 out="" c i
