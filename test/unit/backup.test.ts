@@ -13,7 +13,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { chooseRestore, parseBackupSelector } from "../../components/backup/catalog";
 import { backupFiles, BACKUP_PATHS, renderBackupEnv, renderCredentials } from "../../components/backup/hostFiles";
-import { deriveBackupKeys, macPads, readHead, unsealObject } from "../../components/backup/keys";
+import { deriveBackupKeys, macPads, objectTag, readHead, unsealObject } from "../../components/backup/keys";
+import { inspectStoreRestore, StoreReader, storeRestoreId } from "../../components/backup/storeRestore";
 import { BackupObject, parseObjectKey } from "../../components/backup/objectNames";
 import { argsFromStackConfig } from "../../components/stackConfig";
 import { hostPaths } from "../../components/render/paths";
@@ -310,5 +311,40 @@ describe("backup: the files each member gets", () => {
         assert.match(service, /^Nice=10$/m);
         assert.match(service, /^CPUWeight=20$/m);
         assert.match(files.find((f) => f.path === BACKUP_PATHS.fullTimer)!.content, /^OnCalendar=hourly$/m);
+    });
+});
+
+describe("backup: what restoreFrom backup:... resolves to on the deployer (storeRestore.ts, an in-memory store)", () => {
+    const settings = resolveSettings({ ...base, backup }).backup!;
+    const keys = deriveBackupKeys("the stack's backup key, 32+ characters long");
+    const sealedHead = (k: typeof keys, cluster: string) => {
+        const body = Buffer.from(`{"cluster":"${cluster}","revision":110,"object":"o","time":"t"}\n`);
+        return Buffer.concat([body, Buffer.from(`${objectTag(k.macKey, `cluster-${cluster}/HEAD`, body).toString("hex")}\n`)]);
+    };
+    const objects: Record<string, Buffer> = {
+        [full("5", 100, "20261201T080000Z", 50).name]: Buffer.alloc(300),
+        [delta("5", 100, 110, "20261201T080015Z", 51).name]: Buffer.alloc(40),
+        "cluster-5/HEAD": sealedHead(keys, "5"),
+    };
+    const reader = (store: Record<string, Buffer>): StoreReader => ({
+        list: async (prefix) => Object.entries(store).filter(([k]) => k.startsWith(prefix)).map(([key, b]) => ({ key, size: b.length })),
+        get: async (key) => store[key],
+    });
+
+    test("the newest restore point, its objects in order, sizes and key count; the id depends on store and selector only", async () => {
+        const r = await inspectStoreRestore(settings, "backup:latest", { kind: "latest" }, keys, reader(objects));
+        assert.deepEqual([r.kind, r.cluster, r.revision, r.totalKey, r.size, r.time], ["store", "5", 110, 51, 340, "2026-12-01T08:00:15Z"]);
+        assert.deepEqual(r.objects, [full("5", 100, "20261201T080000Z", 50).name, delta("5", 100, 110, "20261201T080015Z", 51).name]);
+        const later = await inspectStoreRestore(settings, "backup:latest", { kind: "latest" }, keys, reader({ ...objects, [delta("5", 110, 120, "20261201T080030Z").name]: Buffer.alloc(9) }));
+        assert.equal(later.id, r.id, "newer backups do not make it another restore");
+        assert.equal(r.id, storeRestoreId("s3://etcd-backups/prod", "backup:latest"));
+        assert.notEqual(storeRestoreId("s3://etcd-backups/prod", "backup:revision:100"), r.id);
+    });
+
+    test("another key, an empty store, a store that cannot be listed: refused with the fix", async () => {
+        await assert.rejects(inspectStoreRestore(settings, "backup:latest", { kind: "latest" }, deriveBackupKeys("a different key, also 32+ characters"), reader(objects)), /restoreFrom: cluster-5\/HEAD does not authenticate with this stack's backup key: the backups in s3:\/\/etcd-backups\/prod were written with another key: set backup\.encryptionKey/);
+        await assert.rejects(inspectStoreRestore(settings, "backup:latest", { kind: "latest" }, keys, reader({})), /restoreFrom: s3:\/\/etcd-backups\/prod holds no backups of any cluster/);
+        const down: StoreReader = { list: async () => { throw new Error("ECONNREFUSED"); }, get: async () => undefined };
+        await assert.rejects(inspectStoreRestore(settings, "backup:latest", { kind: "latest" }, keys, down), /restoreFrom: cannot list s3:\/\/etcd-backups\/prod \(ECONNREFUSED\); check backup\.endpoint/);
     });
 });
