@@ -33,7 +33,9 @@ tag() {
 seal() {
   gzip -1 -c "$2" | openssl enc -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -salt -pass "file:$BACKUP_KEY_DIR/enc.pass" -out "$3" ||
     fail "encrypting $1 failed"
-  hex_to_bin "$(tag "$1" "$3")" >> "$3"
+  local t
+  t=$(tag "$1" "$3")
+  hex_to_bin "$t" >> "$3"
 }
 
 # unseal NAME IN OUT: check the tag (before anything is decrypted), then decrypt and gunzip IN into OUT.

@@ -58,7 +58,7 @@ read_status() {
   REVISION=$(printf '%s' "$out" | json_num revision)
   member=$(printf '%s' "$out" | json_num member_id)
   LEADER_ID=$(printf '%s' "$out" | json_num leader)
-  [ -n "$CLUSTER" ] && [ -n "$REVISION" ] && [ -n "$member" ] || fail "unexpected endpoint status: $out"
+  if [ -z "$CLUSTER" ] || [ -z "$REVISION" ] || [ -z "$member" ]; then fail "unexpected endpoint status: $out"; fi
   IS_LEADER=no
   if [ -n "$LEADER_ID" ] && [ "$LEADER_ID" = "$member" ]; then IS_LEADER=yes; fi
   # Keys are relative to the store's prefix (s3.sh adds it), and so are the names objects are authenticated with.
@@ -81,7 +81,9 @@ read_head() {
 
 write_head() { # REVISION OBJECT
   printf '{"cluster":"%s","revision":%s,"object":"%s","time":"%s","member":"%s"}\n' "$CLUSTER" "$1" "$2" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$BACKUP_MEMBER" > "$WORK/HEAD.new"
-  tag "$CLUSTER_DIR/HEAD" "$WORK/HEAD.new" >> "$WORK/HEAD.new"
+  local t
+  t=$(tag "$CLUSTER_DIR/HEAD" "$WORK/HEAD.new")
+  printf '%s\n' "$t" >> "$WORK/HEAD.new"
   s3_put "$WORK/HEAD.new" "$CLUSTER_DIR/HEAD" || fail "writing $CLUSTER_DIR/HEAD failed"
 }
 
@@ -199,7 +201,6 @@ upload_full() { # [set-head]
   if [ "${1:-}" = set-head ]; then write_head "$rev" "$name"; fi
   record full ok "$rev" "$name" "$size" $((SECONDS - t0))
   log "full base $name uploaded and verified ($size bytes, revision $rev, ${count:-0} keys, $((SECONDS - t0)) s)"
-  FULL_REVISION="$rev"
 }
 
 run_full() {
@@ -238,8 +239,9 @@ events() {
   # A line cut short by the kill is dropped; what is left must reach TARGET.
   if [ -s "$out" ] && [ "$(tail -c 1 "$out" | od -An -c | tr -d ' ')" != '\n' ]; then sed -i '$ d' "$out"; fi
   last=$(grep -o '"mod_revision":[0-9]*' "$out" | cut -d: -f2 | sort -n | tail -n 1)
-  [ -n "$last" ] && [ "$last" -ge "$target" ] ||
+  if [ -z "$last" ] || [ "$last" -lt "$target" ]; then
     fail "the watch from revision $from ended before revision $target (got ${last:-nothing}): $(grep -v '^{' "$WORK/watch.err" | tail -n 2 | paste -sd' ' -)"
+  fi
 }
 
 run_delta() {
