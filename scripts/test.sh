@@ -10,7 +10,7 @@ what="${1:-all}"
 
 bash scripts/setup.sh --allow-missing-pulumi
 echo "[test] type-check and compile" >&2
-bash scripts/build.sh
+tsc -p tsconfig.json
 tsc -p policy/tsconfig.json
 echo "[test] lint" >&2
 eslint .
@@ -26,12 +26,14 @@ if [ "$what" != "unit" ] && [ "$(id -u)" != "0" ]; then
   echo "[test] the end-to-end tests boot local test hosts and need root (run as root or with sudo)" >&2
   exit 1
 fi
-# Tools the tests use on this machine (besides what the host harness installs itself): the unit tests lint
-# the host programs with shellcheck; the end-to-end tests need the rest.
+# Tools the tests use on this machine (besides what the host harness installs itself): the unit tests run
+# the hosts' S3 client (bash, curl, openssl) against versitygw and lint it with shellcheck.
 missing=()
-command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+for t in openssl:openssl curl:curl shellcheck:shellcheck; do
+  command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
+done
 if [ "$what" != "unit" ]; then
-  for t in openssl:openssl python3:python3 scp:openssh-client; do
+  for t in python3:python3 scp:openssh-client; do
     command -v "${t%%:*}" >/dev/null 2>&1 || missing+=("${t#*:}")
   done
   # test/e2e/postgres-backend.test.ts starts its own throwaway server from Debian's binaries.

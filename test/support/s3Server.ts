@@ -72,9 +72,12 @@ export interface S3Server {
     stop(): Promise<void>;
 }
 
+// A test process that ends without stop() (a failed before(), an uncaught error) leaves no server or files.
 const running = new Set<ChildProcess>();
+const directories = new Set<string>();
 process.on("exit", () => {
     for (const child of running) child.kill("SIGKILL");
+    for (const dir of directories) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 function binary(): string {
@@ -165,6 +168,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     const accessKeyId = options.accessKeyId ?? `AKTEST${crypto.randomBytes(7).toString("hex").toUpperCase()}`;
     const secretAccessKey = options.secretAccessKey ?? crypto.randomBytes(30).toString("base64");
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "etcd-pulumi-s3-"));
+    directories.add(dir);
     const dataDir = path.join(dir, "data");
     const logFile = path.join(dir, "versitygw.log");
     fs.mkdirSync(dataDir);
@@ -209,6 +213,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
     } catch (e) {
         await end();
         fs.rmSync(dir, { recursive: true, force: true });
+        directories.delete(dir);
         throw e;
     }
 
@@ -243,6 +248,7 @@ export async function startS3Server(options: S3ServerOptions = {}): Promise<S3Se
         stop: async () => {
             await end();
             fs.rmSync(dir, { recursive: true, force: true });
+            directories.delete(dir);
         },
     };
 }

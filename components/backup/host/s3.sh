@@ -113,7 +113,7 @@ s3_list() (
     strip="$S3__PREFIX/"
   fi
   S3__LABEL="s3://$S3_BUCKET/$full_prefix*"
-  local keys="$S3__TMP/keys" token="" query page truncated rc
+  local keys="$S3__TMP/keys" token="" previous query page truncated rc
   : >"$keys"
   while :; do
     query=""
@@ -136,8 +136,9 @@ s3_list() (
     [ "$rc" -eq 0 ] || { _s3_fail "list" "$S3__LABEL" "cannot read the listing"; return 1; }
     truncated=$(printf '%s\n' "$page" | sed -n 's/^T//p')
     [ "$truncated" = true ] || break
+    previous=$token
     token=$(printf '%s\n' "$page" | sed -n 's/^N//p')
-    [ -n "$token" ] || { _s3_fail "list" "$S3__LABEL" "the server says the listing goes on but gives no continuation token"; return 1; }
+    { [ -n "$token" ] && [ "$token" != "$previous" ]; } || { _s3_fail "list" "$S3__LABEL" "the server says the listing goes on but gives no new continuation token"; return 1; }
   done
   cat -- "$keys"
 )
