@@ -57,7 +57,8 @@ done
 rc=0; wait "$pid" || rc=$?
 t1=$(date +%s%N)
 cat /tmp/bench-job.out
-cpu=$(times | tail -n 1 | awk '{ split($1, u, "m"); split($2, s, "m"); printf "%.2f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
+times > /tmp/bench-times
+cpu=$(tail -n 1 /tmp/bench-times | awk '{ split($1, u, "m"); split($2, s, "m"); printf "%.2f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
 echo "BENCH seconds=$(( (t1 - t0) / 1000000 ))ms cpu=\${cpu} peak_kb=$peak rc=$rc"
 exit "$rc"`;
 
@@ -192,10 +193,13 @@ async function main(): Promise<void> {
             previous = keys;
         }
     } finally {
-        if (p) cleanup(p);
-        await s3.stop();
-        hosts("down");
-        fs.rmSync(work, { recursive: true, force: true });
+        // BENCH_KEEP=1 leaves hosts, store and stack for a look afterwards.
+        if (!process.env.BENCH_KEEP) {
+            if (p) cleanup(p);
+            await s3.stop();
+            hosts("down");
+            fs.rmSync(work, { recursive: true, force: true });
+        }
     }
     console.log(`\nmachine: ${os.cpus().length} cores; etcd ${VERSION}; values ${VALUE_BYTES / 1024} KiB of random base64\n\nfigure | value\n--- | ---`);
     for (const [k, v] of rows) console.log(`${k} | ${v}`);

@@ -38,7 +38,7 @@ export function objectTag(macKey: Buffer, name: string, ciphertext: Buffer): Buf
 
 export class BackupAuthenticationError extends Error {}
 
-/** Checks an object's tag, then decrypts and gunzips it (what the hosts do at restore, in memory). */
+/** Checks an object's tag, then decrypts it, and gunzips a `.gz.enc` one (what the hosts do at restore, in memory). */
 export function unsealObject(keys: BackupKeys, name: string, object: Buffer): Buffer {
     if (object.length <= 48) throw new BackupAuthenticationError(`${name}: ${object.length} bytes is too short to be a backup object`);
     const ciphertext = object.subarray(0, object.length - 32);
@@ -48,7 +48,8 @@ export function unsealObject(keys: BackupKeys, name: string, object: Buffer): Bu
     if (ciphertext.subarray(0, 8).toString("latin1") !== "Salted__") throw new BackupAuthenticationError(`${name}: no openssl salt header`);
     const derived = pbkdf2Sync(keys.encryptionPass, ciphertext.subarray(8, 16), PBKDF2_ITERATIONS, 48, "sha256");
     const decipher = createDecipheriv("aes-256-ctr", derived.subarray(0, 32), derived.subarray(32, 48));
-    return gunzipSync(Buffer.concat([decipher.update(ciphertext.subarray(16)), decipher.final()]));
+    const plain = Buffer.concat([decipher.update(ciphertext.subarray(16)), decipher.final()]);
+    return name.endsWith(".gz.enc") ? gunzipSync(plain) : plain;
 }
 
 /** Checks a HEAD object (one JSON line, then its tag in hex) and returns the JSON. */

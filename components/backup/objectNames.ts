@@ -2,7 +2,7 @@
  * The names of backup objects in the store, as host/etcd-backup.sh writes them. A name carries what a
  * restore needs to choose (cluster, kind, revisions, time, key count); it is authenticated with the
  * object, so a renamed object fails its check.
- *   <prefix>/cluster-<id>/full/<revision>-<UTC time>-k<keys>.db.gz.enc
+ *   <prefix>/cluster-<id>/full/<revision>-<UTC time>-k<keys>.db.enc
  *   <prefix>/cluster-<id>/delta/<from>-<to>-<UTC time>-k<keys>.events.gz.enc   (events in (from, to])
  * Names are relative to the prefix, so a prefix copied elsewhere still restores.
  */
@@ -25,7 +25,7 @@ export interface BackupObject {
     size: number;
 }
 
-const FULL = /^cluster-(\d+)\/full\/(\d{20})-(\d{8}T\d{6}Z)-k(\d+)\.db\.gz\.enc$/;
+const FULL = /^cluster-(\d+)\/full\/(\d{20})-(\d{8}T\d{6}Z)-k(\d+)\.db\.enc$/;
 const DELTA = /^cluster-(\d+)\/delta\/(\d{20})-(\d{20})-(\d{8}T\d{6}Z)-k(\d+)\.events\.gz\.enc$/;
 
 /** 20260102T030405Z -> 2026-01-02T03:04:05Z */

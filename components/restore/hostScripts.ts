@@ -106,9 +106,11 @@ export function restoreDataScript(s: ClusterSettings, m: MemberSettings, paths: 
         ),
         // A partial restore of an interrupted run is our own output: start it over.
         `tmp=${shq(`${s.dataDir}.restoring`)}; rm -rf "$tmp" "$tmp.wal"`,
+        // A backup assembled from deltas is the assembly etcd's own database, without a snapshot hash (fetch marks it .raw).
+        `skip_hash=""; if [ -f "$f.raw" ]; then skip_hash=yes; fi`,
         `out=$(${shq(`${paths.binDir}/etcdutl`)} snapshot restore "$f" --name ${shq(m.name)} --initial-cluster ${shq(initialCluster(plan.members, s))} \\`,
         `  --initial-cluster-token ${shq(plan.clusterToken)} --initial-advertise-peer-urls ${shq(peerUrl(me, s))} --data-dir "$tmp" ${s.walDir ? `--wal-dir "$tmp.wal" ` : ""}\\`,
-        `  --bump-revision ${RESTORE_BUMP_REVISION} --mark-compacted 2>&1) || fail "etcdutl snapshot restore failed: $(printf '%s' "$out" | grep -v '^{' | tail -n 2 | paste -sd' ' -)"`,
+        `  --bump-revision ${RESTORE_BUMP_REVISION} --mark-compacted \${skip_hash:+--skip-hash-check} 2>&1) || fail "etcdutl snapshot restore failed: $(printf '%s' "$out" | grep -v '^{' | tail -n 2 | paste -sd' ' -)"`,
         `chown -R etcd:etcd "$tmp"${s.walDir ? ` "$tmp.wal"` : ""}; chmod 0700 "$tmp"${s.walDir ? ` "$tmp.wal"` : ""}`,
         `mv -T "$tmp" ${shq(s.dataDir)}`,
         ...(s.walDir ? [`mv -T "$tmp.wal" ${shq(s.walDir)}`] : []),
@@ -116,7 +118,7 @@ export function restoreDataScript(s: ClusterSettings, m: MemberSettings, paths: 
         `install -d -m 0755 ${shq(dirOf(paths.incarnationFile))}`,
         `printf '%s\\n' ${shq(me.incarnation)} > ${shq(paths.incarnationFile)}`,
         `printf '%s\\n' ${shq(plan.id)} > ${shq(RESTORE_STAMP)}`,
-        `rm -f "$f" "$f.sha256"`,
+        `rm -f "$f" "$f.sha256" "$f.raw"`,
         `systemctl enable etcd.service >/dev/null 2>&1`,
         // A member of the restored cluster cannot finish starting until a quorum runs: do not wait here (step 3 does).
         `systemctl start --no-block etcd.service`,

@@ -237,7 +237,7 @@ suiteNeeding(pulumiUnavailable() ?? s3ServerUnavailable(), "off-host encrypted b
         const stamp = (ago: number) => new Date(now - ago).toISOString().replace(/[-:]/g, "").replace(/\.\d{3}Z$/, "Z");
         const pad = (n: number) => String(n).padStart(20, "0");
         const oldCluster = (kind: string, rev: number, ago: number) =>
-            kind === "full" ? `cluster-77/full/${pad(rev)}-${stamp(ago)}-k1.db.gz.enc` : `cluster-77/delta/${pad(rev)}-${pad(rev + 5)}-${stamp(ago)}-k1.events.gz.enc`;
+            kind === "full" ? `cluster-77/full/${pad(rev)}-${stamp(ago)}-k1.db.enc` : `cluster-77/delta/${pad(rev)}-${pad(rev + 5)}-${stamp(ago)}-k1.events.gz.enc`;
         const day = 86_400_000;
         const synthetic = {
             keptWeekly: oldCluster("full", 300, 20 * day), // the newest full of its week

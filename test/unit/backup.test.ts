@@ -115,7 +115,7 @@ describe("backup: settings", () => {
 });
 
 const obj = (name: string, size = 100) => parseObjectKey(name, "", size)!;
-const full = (c: string, rev: number, time: string, keys = 10) => obj(`cluster-${c}/full/${String(rev).padStart(20, "0")}-${time}-k${keys}.db.gz.enc`);
+const full = (c: string, rev: number, time: string, keys = 10) => obj(`cluster-${c}/full/${String(rev).padStart(20, "0")}-${time}-k${keys}.db.enc`);
 const delta = (c: string, from: number, to: number, time: string, keys = 10) => obj(`cluster-${c}/delta/${String(from).padStart(20, "0")}-${String(to).padStart(20, "0")}-${time}-k${keys}.events.gz.enc`);
 
 describe("backup: object names and which backups a restore uses", () => {
@@ -133,7 +133,7 @@ describe("backup: object names and which backups a restore uses", () => {
         assert.equal(parseObjectKey("prod/cluster-42/HEAD", "prod", 1), undefined);
         assert.equal(parseObjectKey("other/cluster-42/full/x", "prod", 1), undefined);
         // The shell's own formatting (printf %020d, date +%Y%m%dT%H%M%SZ) produces names this parses.
-        const r = spawnSync("bash", ["-c", `printf 'cluster-7/full/%020d-%s-k%s.db.gz.enc' 123 "$(date -u -d @0 +%Y%m%dT%H%M%SZ)" 9`], { encoding: "utf8" });
+        const r = spawnSync("bash", ["-c", `printf 'cluster-7/full/%020d-%s-k%s.db.enc' 123 "$(date -u -d @0 +%Y%m%dT%H%M%SZ)" 9`], { encoding: "utf8" });
         assert.deepEqual(obj(r.stdout), { name: r.stdout, cluster: "7", kind: "full", fromRevision: 123, toRevision: 123, time: "1970-01-01T00:00:00Z", keys: 9, size: 100 });
     });
 
@@ -172,13 +172,13 @@ describe("backup: object names and which backups a restore uses", () => {
 describe("backup: retention (retention.awk) on a simulated clock", () => {
     const listing = [
         "cluster-1/HEAD",
-        "cluster-1/full/00000000000000001000-20261210T113000Z-k9.db.gz.enc", // F1 within the hour; the newest
-        "cluster-1/full/00000000000000000900-20261210T100500Z-k9.db.gz.enc", // F2 newest of hour 10
-        "cluster-1/full/00000000000000000890-20261210T100000Z-k9.db.gz.enc", // F3 an older one of hour 10
-        "cluster-1/full/00000000000000000800-20261210T083000Z-k9.db.gz.enc", // F4 before the hourly tier, not its day's newest
-        "cluster-1/full/00000000000000000500-20261209T200000Z-k9.db.gz.enc", // F5 newest of 12-09
-        "cluster-1/full/00000000000000000400-20261209T080000Z-k9.db.gz.enc", // F6 older one of 12-09
-        "cluster-1/full/00000000000000000100-20261201T000000Z-k9.db.gz.enc", // F7 beyond every tier
+        "cluster-1/full/00000000000000001000-20261210T113000Z-k9.db.enc", // F1 within the hour; the newest
+        "cluster-1/full/00000000000000000900-20261210T100500Z-k9.db.enc", // F2 newest of hour 10
+        "cluster-1/full/00000000000000000890-20261210T100000Z-k9.db.enc", // F3 an older one of hour 10
+        "cluster-1/full/00000000000000000800-20261210T083000Z-k9.db.enc", // F4 before the hourly tier, not its day's newest
+        "cluster-1/full/00000000000000000500-20261209T200000Z-k9.db.enc", // F5 newest of 12-09
+        "cluster-1/full/00000000000000000400-20261209T080000Z-k9.db.enc", // F6 older one of 12-09
+        "cluster-1/full/00000000000000000100-20261201T000000Z-k9.db.enc", // F7 beyond every tier
         "cluster-1/delta/00000000000000001000-00000000000000001010-20261210T114000Z-k9.events.gz.enc", // D1 within the hour
         "cluster-1/delta/00000000000000001010-00000000000000001020-20261210T115000Z-k9.events.gz.enc", // D2 within the hour
         "cluster-1/delta/00000000000000000900-00000000000000000905-20261210T100600Z-k9.events.gz.enc", // D3 needed by D5
@@ -186,7 +186,7 @@ describe("backup: retention (retention.awk) on a simulated clock", () => {
         "cluster-1/delta/00000000000000000950-00000000000000000990-20261210T110500Z-k9.events.gz.enc", // D5 within the hour, on F2
         "cluster-1/delta/00000000000000000800-00000000000000000810-20261210T083500Z-k9.events.gz.enc", // D7 old, unneeded
         "cluster-2/HEAD",
-        "cluster-2/full/00000000000000000050-20261120T000000Z-k9.db.gz.enc", // F8 an old cluster's
+        "cluster-2/full/00000000000000000050-20261120T000000Z-k9.db.enc", // F8 an old cluster's
         "cluster-2/delta/00000000000000000050-00000000000000000060-20261120T000100Z-k9.events.gz.enc", // D8
     ];
     const run = (now: string, all = 3600, hourly = 3, daily = 2, weekly = 1, input = listing) => {
@@ -205,7 +205,7 @@ describe("backup: retention (retention.awk) on a simulated clock", () => {
 
     test("the newest full base and the deltas after it stay, however old (full uploads failing for days)", () => {
         const stale = [
-            "cluster-1/full/00000000000000000100-20261201T000000Z-k9.db.gz.enc",
+            "cluster-1/full/00000000000000000100-20261201T000000Z-k9.db.enc",
             "cluster-1/delta/00000000000000000100-00000000000000000110-20261201T000100Z-k9.events.gz.enc",
             "cluster-1/delta/00000000000000000110-00000000000000000120-20261201T000200Z-k9.events.gz.enc",
         ];
@@ -247,11 +247,14 @@ describe("backup: object encryption, hosts (crypto.sh) and deployer (keys.ts) al
     const sh = (body: string) =>
         spawnSync("bash", ["-c", `set -euo pipefail; fail() { echo "FAIL: $*" >&2; exit 1; }; BACKUP_KEY_DIR='${dir}'; source '${path.join(HOST, "crypto.sh")}'; backup_keys_load; ${body}`], { encoding: "utf8" });
 
-    test("a sealed object is ciphertext with a tag; it round-trips on the host and opens on the deployer", () => {
+    test("a sealed object is ciphertext with a tag; it round-trips on the host and opens on the deployer (raw and gzip)", () => {
         const plain = Buffer.concat([Buffer.from("secret-value-\0-binary\n"), randomBytes(200_000)]);
         fs.writeFileSync(path.join(dir, "plain"), plain);
         const r = sh(`seal cluster-1/full/a "${dir}/plain" "${dir}/obj"; unseal cluster-1/full/a "${dir}/obj" "${dir}/back"; cmp "${dir}/plain" "${dir}/back"`);
         assert.equal(r.status, 0, r.stderr);
+        const gz = sh(`seal cluster-1/delta/b.gz.enc "${dir}/plain" "${dir}/objgz"; unseal cluster-1/delta/b.gz.enc "${dir}/objgz" "${dir}/backgz"; cmp "${dir}/plain" "${dir}/backgz"`);
+        assert.equal(gz.status, 0, gz.stderr);
+        assert.ok(unsealObject(keys, "cluster-1/delta/b.gz.enc", fs.readFileSync(path.join(dir, "objgz"))).equals(plain));
         const sealed = fs.readFileSync(path.join(dir, "obj"));
         assert.equal(sealed.subarray(0, 8).toString("latin1"), "Salted__");
         assert.equal(sealed.indexOf("secret-value"), -1, "no plaintext in the object");

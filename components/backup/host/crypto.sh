@@ -29,25 +29,42 @@ tag() {
   { hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256sum | cut -d' ' -f1
 }
 
-# seal NAME IN OUT: gzip and encrypt IN into OUT, then append the tag.
+# seal NAME IN OUT: encrypt IN into OUT (gzip first when NAME ends in .gz.enc), then append the tag.
 seal() {
-  gzip -1 -c "$2" | openssl enc -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -salt -pass "file:$BACKUP_KEY_DIR/enc.pass" -out "$3" ||
-    fail "encrypting $1 failed"
   local t
+  if [[ "$1" == *.gz.enc ]]; then
+    gzip -1 -c "$2" | openssl enc -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -salt -pass "file:$BACKUP_KEY_DIR/enc.pass" -out "$3" || fail "encrypting $1 failed"
+  else
+    openssl enc -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -salt -pass "file:$BACKUP_KEY_DIR/enc.pass" -in "$2" -out "$3" || fail "encrypting $1 failed"
+  fi
   t=$(tag "$1" "$3")
   hex_to_bin "$t" >> "$3"
 }
 
-# unseal NAME IN OUT: check the tag (before anything is decrypted), then decrypt and gunzip IN into OUT.
+# unseal NAME IN OUT: decrypt IN into OUT (and gunzip, for .gz.enc), keeping OUT only when the tag is
+# right. One read of the ciphertext: the tag is computed (through a FIFO) while it is decrypted.
 unseal() {
-  local size body expected actual
+  local size body expected inner actual rc=0 fifo="$3.tag-fifo"
   size=$(stat -c %s "$2")
   [ "$size" -gt 48 ] || fail "$1: $size bytes is too short to be a backup object"
   body=$((size - 32))
   expected=$(tail -c 32 "$2" | od -An -v -tx1 | tr -d ' \n')
-  actual=$(tag "$1" "$2" "$body")
-  [ "$actual" = "$expected" ] ||
+  rm -f "$fifo" "$3.inner"
+  mkfifo -m 0600 "$fifo"
+  { hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; cat "$fifo"; } | sha256sum | cut -d' ' -f1 > "$3.inner" &
+  local tagger=$!
+  if [[ "$1" == *.gz.enc ]]; then
+    head -c "$body" "$2" | tee "$fifo" | openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" | gunzip -c > "$3" || rc=$?
+  else
+    head -c "$body" "$2" | tee "$fifo" | openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" -out "$3" || rc=$?
+  fi
+  wait "$tagger" || true
+  inner=$(cat "$3.inner" 2>/dev/null || true)
+  rm -f "$fifo" "$3.inner"
+  actual=$({ hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256sum | cut -d' ' -f1)
+  if [ "$actual" != "$expected" ]; then
+    rm -f "$3"
     fail "$1 does not authenticate with this cluster's backup key: it was written with another key (set backup.encryptionKey to the key of the stack that wrote it) or it was changed in the store"
-  head -c "$body" "$2" | openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" | gunzip -c > "$3" ||
-    fail "$1: decryption failed after its tag checked out"
+  fi
+  if [ "$rc" != 0 ]; then rm -f "$3"; fail "$1: decryption failed after its tag checked out"; fi
 }
