@@ -174,7 +174,7 @@ async function main(): Promise<void> {
             const objects = (await client.listObjectsV2(`${PREFIX}/`)).filter((o) => !o.key.endsWith("/HEAD")).map((o) => o.key.slice(PREFIX.length + 1)).sort((a, b) => (a.includes("/full/") ? -1 : b.includes("/full/") ? 1 : a.localeCompare(b)));
             const last = objects[objects.length - 1];
             const [, to, , k] = /delta\/\d+-(\d+)-(\d{8}T\d{6}Z)-k(\d+)/.exec(last)!;
-            const restoreCmd = `bash -c 'rm -rf /var/lib/etcd-backups/restore /tmp/bench-rt; ${PROGRAM} fetch-restore bench ${Number(to)} ${k} ${objects.join(" ")} && /usr/local/bin/etcdutl snapshot restore /var/lib/etcd-backups/restore/restore-bench.db --data-dir /tmp/bench-rt >/dev/null 2>&1'`;
+            const restoreCmd = `bash -c 'rm -rf /var/lib/etcd-backups/restore /tmp/bench-rt; ${PROGRAM} fetch-restore bench ${Number(to)} ${k} ${objects.join(" ")} && f=/var/lib/etcd-backups/restore/restore-bench.db && /usr/local/bin/etcdutl snapshot restore $f --data-dir /tmp/bench-rt $([ -f $f.raw ] && echo --skip-hash-check) >/dev/null 2>&1'`;
             const restore = job(inv, follower, restoreCmd);
             onHostOk(inv, follower, `rm -rf /tmp/bench-floor && mkdir -p /tmp/bench-floor && /usr/local/bin/etcdctl --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/etcdctl.crt --key=/etc/etcd/pki/etcdctl.key --endpoints=https://127.0.0.1:2379 --command-timeout=600s snapshot save /tmp/bench-floor/plain.db >/dev/null`);
             // The floor's copy is curl alone (signed, no checksum, no decryption): the fastest honest download of the same bytes.

@@ -17,9 +17,9 @@ export function parseStoreUrl(url: string): StoreLocation | { problem: string } 
     if (!m) return { problem: `must be s3://<bucket>/<prefix>, e.g. "s3://etcd-backups/prod"` };
     const bucket = m[1];
     const prefix = (m[2] ?? "").replace(/\/+$/, "");
-    if (!BUCKET.test(bucket) || bucket.includes("..")) return { problem: `"${bucket}" is not a valid bucket name (3-63 lowercase letters, digits, '.' and '-')` };
+    if (!BUCKET.test(bucket) || bucket.includes("..")) return { problem: `names the bucket "${bucket}", which is not a valid bucket name (3-63 lowercase letters, digits, '.' and '-')` };
     if (!PREFIX.test(prefix) || prefix.split("/").some((s) => s === "" || s === "." || s === "..")) {
-        return { problem: `prefix "${prefix}" may use letters, digits and !_.*'()/- only, without empty, "." or ".." segments` };
+        return { problem: `has the prefix "${prefix}"; a prefix may use letters, digits and !_.*'()/- only, without empty, "." or ".." segments` };
     }
     return { url, bucket, prefix };
 }

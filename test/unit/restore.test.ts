@@ -9,7 +9,7 @@ import { decideRestore, RESTORE_BUMP_REVISION, RestoreRequest } from "../../comp
 import { ClusterRecord, reviewTransition } from "../../components/plan/transition";
 import { checkSnapshotIntegrity } from "../../components/restore/snapshotFile";
 import { hostPaths } from "../../components/render/paths";
-import { restoreDataScript, restoreHealthScript, restoreStopScript, takesPart } from "../../components/restore/hostScripts";
+import { restoreDataScript, restoreFetchScript, restoreHealthScript, restoreStopScript, takesPart } from "../../components/restore/hostScripts";
 import { resolveSettings } from "../../components/validate";
 import { EtcdConfigError } from "../../components/validate";
 import { recordedCluster } from "../support/clusterRecord";
@@ -158,5 +158,34 @@ describe("restore: host scripts", () => {
             }
         }
         assert.match(restoreDataScript(s, s.members[0], paths, null), /no restore was asked for: nothing to do/);
+    });
+});
+
+describe("restore from the store: host scripts", () => {
+    const s = resolveSettings({
+        members: ["etcd1", "etcd2", "etcd3"].map((n, i) => ({ name: n, address: `10.0.0.${11 + i}` })),
+        ssh: { privateKey: "k" },
+        binary: { path: "/tmp/x.tgz", sha256: "b".repeat(64) },
+        backup: { store: "s3://bkt/p", accessKeyId: "AKIAX", secretAccessKey: "s" },
+    });
+    const paths = hostPaths(s.dataDir, s.walDir);
+    const store: RestoreRequest = { kind: "store", id: "abcdabcdabcdabcd", selector: "backup:latest", store: "s3://b/p", cluster: "7", time: "2026-12-01T10:00:00Z", objects: ["cluster-7/full/x.db.enc", "cluster-7/delta/y.events.gz.enc"], revision: 42, totalKey: 9, size: 100 };
+    const plan = decideRestore(store, null, s.members)!;
+    const m = s.members[0];
+
+    test("fetch runs the backup's program with the plan (quoted); nothing stops there; stop and data use what it left", () => {
+        const fetch = restoreFetchScript(m, plan);
+        assert.match(fetch, /'\/usr\/local\/lib\/etcd-pulumi\/backup\/etcd-backup' fetch-restore 'abcdabcdabcdabcd' 42 9 'cluster-7\/full\/x\.db\.enc' 'cluster-7\/delta\/y\.events\.gz\.enc' \|\| fail "could not rebuild the backup from s3:\/\/b\/p; nothing was stopped"/);
+        assert.doesNotMatch(fetch, /systemctl stop/);
+        const stop = restoreStopScript(m, paths, plan);
+        assert.match(stop, /f='\/var\/lib\/etcd-backups\/restore\/restore-abcdabcdabcdabcd\.db'/);
+        assert.doesNotMatch(stop, /sha256sum/, "authenticated object by object at fetch");
+        const data = restoreDataScript(s, m, paths, plan);
+        assert.match(data, /if \[ -f "\$f\.raw" \]; then skip_hash=yes; fi/);
+        assert.match(data, /--mark-compacted \$\{skip_hash:\+--skip-hash-check\}/);
+        for (const body of [fetch, stop, data, restoreHealthScript(s, m, paths, plan)]) assert.equal(spawnSync("bash", ["-n"], { input: body }).status, 0);
+        assert.match(restoreHealthScript(s, m, paths, plan), /endpoint hashkv --cluster --rev="\$rev"/, "every member holds the same data");
+        // A file restore has nothing to fetch.
+        assert.match(restoreFetchScript(m, decideRestore(request(), null, s.members)!), /comes from a file: nothing to fetch/);
     });
 });
