@@ -33,3 +33,7 @@ export const apiserverKeyPem = cluster.apiserverKeyPem;
 export const etcdctlCommand = cluster.etcdctlCommand;
 export const etcdVersion = cluster.version;
 export const deployedMembers = cluster.deployedMembers;
+export const monitoringCertPem = cluster.monitoringCertPem;
+export const monitoringKeyPem = cluster.monitoringKeyPem;
+export const prometheusScrapeConfig = cluster.prometheusScrapeConfig;
+export const prometheusRules = cluster.prometheusRules;

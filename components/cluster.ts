@@ -16,6 +16,7 @@ import { inspectRestoreSource } from "./restoreSource";
 import { addRestoreSteps } from "./restoreSteps";
 import { EtcdClusterArgs } from "./types";
 import { resolveSettings } from "./validate";
+import { monitoringOutputs } from "./monitoring/outputs";
 
 export class EtcdCluster extends pulumi.ComponentResource {
     /** Client URLs of all members, in member-list order. Resolves once every member passed its readiness check. */
@@ -42,6 +43,14 @@ export class EtcdCluster extends pulumi.ComponentResource {
     public readonly deployedMembers: pulumi.Output<{ name: string; address: string }[]>;
     /** At preview: what this run will do to the cluster, one line per step (empty when nothing changes). */
     public readonly plannedChanges: pulumi.Output<string[]>;
+    /** Prometheus' client certificate for the members' metrics listeners (monitoring over https); undefined otherwise. */
+    public readonly monitoringCertPem: pulumi.Output<string | undefined>;
+    /** Secret. The key of monitoringCertPem. */
+    public readonly monitoringKeyPem: pulumi.Output<string | undefined>;
+    /** A Prometheus configuration fragment (`scrape_configs:`) that scrapes every member (monitoring); undefined otherwise. */
+    public readonly prometheusScrapeConfig: pulumi.Output<string | undefined>;
+    /** A Prometheus rules file: etcd's mixin alerts and this component's own (monitoring); undefined otherwise. */
+    public readonly prometheusRules: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered: bad input never reaches a host.
@@ -160,6 +169,11 @@ export class EtcdCluster extends pulumi.ComponentResource {
         this.version = whenReady(s.version);
         this.deployedMembers = whenReady(s.members.map((m) => ({ name: m.name, address: m.address })));
         this.etcdctlCommand = this.clientEndpoints.apply((e) => `etcdctl --endpoints=${e} --cacert=ca.crt --cert=admin.crt --key=admin.key`);
+        const monitoring = monitoringOutputs(name, s, pki.monitoring, this);
+        this.monitoringCertPem = monitoring.certPem;
+        this.monitoringKeyPem = monitoring.keyPem;
+        this.prometheusScrapeConfig = monitoring.scrapeConfig;
+        this.prometheusRules = monitoring.rules;
         this.registerOutputs({
             clientUrls: this.clientUrls,
             clientEndpoints: this.clientEndpoints,
@@ -174,6 +188,10 @@ export class EtcdCluster extends pulumi.ComponentResource {
             etcdctlCommand: this.etcdctlCommand,
             version: this.version,
             deployedMembers: this.deployedMembers,
+            monitoringCertPem: this.monitoringCertPem,
+            monitoringKeyPem: this.monitoringKeyPem,
+            prometheusScrapeConfig: this.prometheusScrapeConfig,
+            prometheusRules: this.prometheusRules,
         });
     }
 }

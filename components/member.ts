@@ -20,6 +20,8 @@ import { stepInvocation, stepStdin } from "./render/shell";
 import { startInputsComment } from "./render/startInputs";
 import { renderUnit } from "./render/unit";
 import { ClusterSettings, MemberSettings } from "./settings";
+import { HOST_METRICS_FILES, hostMetricsFiles } from "./monitoring/hostMetrics";
+import { monitoringClusterName } from "./monitoring/settings";
 
 export interface EtcdMemberInputs {
     /** Prefix of child resource names (the cluster's name). */
@@ -129,7 +131,10 @@ export class EtcdMember extends pulumi.ComponentResource {
                         peerKey: pk,
                         clientCert: cc,
                         clientKey: ck,
-                    }),
+                    },
+                    // Certificate expiry and which cluster this host is, for monitoring agents (always written).
+                    hostMetricsFiles(monitoringClusterName(s.monitoring, prefix), m.name, { server: sc, peer: pc, client: cc, caBundle: ca }),
+                    ),
                 ),
             }));
         // Its stdin embeds the private keys, so it is secret.
@@ -150,7 +155,7 @@ export class EtcdMember extends pulumi.ComponentResource {
                                 // Certificates from a new CA only once every member trusts it (CA rotation, phase reissue).
                                 ...(s.caRotation === "reissue" ? { probeNewCa: { caBundle: b.ca, clientCert: b.cc, clientKey: b.ck } } : {}),
                             }),
-                            delete: configureDeleteScript(s, m, paths, memberFilePaths(paths)),
+                            delete: configureDeleteScript(s, m, paths, [...memberFilePaths(paths), ...HOST_METRICS_FILES]),
                         }),
                     ),
                 ),

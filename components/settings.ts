@@ -1,4 +1,5 @@
 /** The validated, defaulted form of EtcdClusterArgs that every renderer works from. */
+import { MonitoringSettings } from "./monitoring/settings";
 
 export const DEFAULT_ETCD_VERSION = "3.6.16";
 
@@ -73,6 +74,8 @@ export interface ClusterSettings {
     restoreFrom?: string;
     healthTimeoutSeconds: number;
     cacheDir: string;
+    /** The metrics listener on each member's address, scrape config and alerts (monitoring/), when set. */
+    monitoring?: MonitoringSettings;
 }
 
 /** The archive file name of a release, as upstream names it. */

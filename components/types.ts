@@ -1,4 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { EtcdMonitoringArgs } from "./monitoring/args";
+
+export { EtcdMonitoringArgs } from "./monitoring/args";
 
 /** One etcd member: where it runs and how to reach it. */
 export interface EtcdMemberArgs {
@@ -125,4 +128,6 @@ export interface EtcdClusterArgs {
     healthTimeoutSeconds?: number;
     /** Cache directory for downloaded release archives on the deployer. */
     cacheDir?: string;
+    /** A metrics listener Prometheus can scrape from another host, securely; scrape config and alert outputs (README "Monitoring"). */
+    monitoring?: EtcdMonitoringArgs;
 }

@@ -15,6 +15,7 @@ import {
     MemberSettings,
     releaseArchiveName,
 } from "./settings";
+import { resolveMonitoringSettings } from "./monitoring/settings";
 
 // A RunError: Pulumi prints the list once, as a clean error without a stack trace.
 export class EtcdConfigError extends pulumi.RunError {
@@ -280,6 +281,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
     const restoreFrom = args.restoreFrom === undefined ? undefined : restoreSourcePath(args.restoreFrom, problems);
     const healthTimeoutSeconds = args.healthTimeoutSeconds ?? 120;
     positiveInt("healthTimeoutSeconds", healthTimeoutSeconds);
+    const monitoring = resolveMonitoringSettings(args.monitoring, { clientPort, peerPort, metricsPort }, problems);
 
     if (problems.length > 0) throw new EtcdConfigError(problems);
 
@@ -332,6 +334,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         snapshotRetention,
         restoreFrom,
         healthTimeoutSeconds,
+        ...(monitoring ? { monitoring } : {}),
         cacheDir: args.cacheDir ?? path.join(process.env.ETCD_PULUMI_CACHE ?? path.join(os.homedir(), ".cache", "etcd-pulumi"), "downloads"),
     };
 }
