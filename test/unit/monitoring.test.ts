@@ -139,6 +139,7 @@ test("scrape config: one https job, a target per member on its address, the thre
     fs.copyFileSync(path.join(dir, "etcd-monitoring.crt"), path.join(dir, "etcd-ca.crt"));
     fs.writeFileSync(path.join(dir, "prometheus.yml"), text);
     const r = runPromtool(["check", "config", "prometheus.yml"], dir);
+    fs.rmSync(dir, { recursive: true, force: true });
     assert.equal(r.status, 0, r.output);
 });
 
@@ -183,6 +184,7 @@ test("host metrics: certificate expiry as openssl reads it (the CA that expires 
         assert.equal(lint.status, 0, `${f.path}: ${lint.stdout}${lint.stderr}`);
     }
     assert.throws(() => hostMetricsFiles("dev", "etcd2", { server: "not a certificate", peer: peer.pem, client: client.pem, caBundle: ca1.pem }), /the server certificate is not a PEM certificate/);
+    fs.rmSync(dir, { recursive: true, force: true });
 });
 
 test("plain http: a warning for every preview, naming the addresses and the fix; none over https", () => {

@@ -3,7 +3,7 @@
  * rules` unit tests (input series -> alerts at given times) prove the important alerts fire on the right
  * series, with the right labels and text, and stay quiet otherwise (other clusters' series included).
  */
-import { before, test } from "node:test";
+import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -396,6 +396,7 @@ function writeTests(rulesText: string, groups: TestGroup[], name: string): strin
 }
 
 before(() => console.log(`using ${promtoolVersion()}`));
+after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 test("promtool check rules passes on the rendered rules (with and without backups, other settings)", () => {
     const variants: [string, RulesInputs][] = [
