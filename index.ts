@@ -41,3 +41,7 @@ export const etcdctlCommand = cluster.etcdctlCommand;
 export const etcdVersion = cluster.version;
 export const deployedMembers = cluster.deployedMembers;
 export const backupEncryptionKey = cluster.backupEncryptionKey;
+export const monitoringCertPem = cluster.monitoringCertPem;
+export const monitoringKeyPem = cluster.monitoringKeyPem;
+export const prometheusScrapeConfig = cluster.prometheusScrapeConfig;
+export const prometheusRules = cluster.prometheusRules;

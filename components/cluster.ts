@@ -21,6 +21,7 @@ import { BackupHostSecrets } from "./backup/hostFiles";
 import { inspectStoreRestore, storeRestoreId } from "./backup/storeRestore";
 import { storeReaderFor } from "./backup/storeReader";
 import { RestoreRequest } from "./restore/plan";
+import { monitoringOutputs } from "./monitoring/outputs";
 
 export class EtcdCluster extends pulumi.ComponentResource {
     /** Client URLs of all members, in member-list order. Resolves once every member passed its readiness check. */
@@ -49,6 +50,14 @@ export class EtcdCluster extends pulumi.ComponentResource {
     public readonly plannedChanges: pulumi.Output<string[]>;
     /** Secret: the key the off-host backups are encrypted with (keep a copy: a restore into a new stack needs it). Undefined without backup. */
     public readonly backupEncryptionKey: pulumi.Output<string | undefined>;
+    /** Prometheus' client certificate for the members' metrics listeners (monitoring over https); undefined otherwise. */
+    public readonly monitoringCertPem: pulumi.Output<string | undefined>;
+    /** Secret. The key of monitoringCertPem. */
+    public readonly monitoringKeyPem: pulumi.Output<string | undefined>;
+    /** A Prometheus configuration fragment (`scrape_configs:`) that scrapes every member (monitoring); undefined otherwise. */
+    public readonly prometheusScrapeConfig: pulumi.Output<string | undefined>;
+    /** A Prometheus rules file: etcd's mixin alerts and this component's own (monitoring); undefined otherwise. */
+    public readonly prometheusRules: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered: bad input never reaches a host.
@@ -208,6 +217,11 @@ export class EtcdCluster extends pulumi.ComponentResource {
         this.deployedMembers = whenReady(s.members.map((m) => ({ name: m.name, address: m.address })));
         this.backupEncryptionKey = backupKey ? pulumi.secret(backupKey) : pulumi.output(undefined);
         this.etcdctlCommand = this.clientEndpoints.apply((e) => `etcdctl --endpoints=${e} --cacert=ca.crt --cert=admin.crt --key=admin.key`);
+        const monitoring = monitoringOutputs(name, s, pki.monitoring, this);
+        this.monitoringCertPem = monitoring.certPem;
+        this.monitoringKeyPem = monitoring.keyPem;
+        this.prometheusScrapeConfig = monitoring.scrapeConfig;
+        this.prometheusRules = monitoring.rules;
         this.registerOutputs({
             clientUrls: this.clientUrls,
             clientEndpoints: this.clientEndpoints,
@@ -223,6 +237,10 @@ export class EtcdCluster extends pulumi.ComponentResource {
             version: this.version,
             deployedMembers: this.deployedMembers,
             backupEncryptionKey: this.backupEncryptionKey,
+            monitoringCertPem: this.monitoringCertPem,
+            monitoringKeyPem: this.monitoringKeyPem,
+            prometheusScrapeConfig: this.prometheusScrapeConfig,
+            prometheusRules: this.prometheusRules,
         });
     }
 }

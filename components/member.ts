@@ -21,6 +21,8 @@ import { startInputsComment } from "./render/startInputs";
 import { renderUnit } from "./render/unit";
 import { ClusterSettings, MemberSettings } from "./settings";
 import { backupFiles, BackupHostSecrets } from "./backup/hostFiles";
+import { HOST_METRICS_FILES, hostMetricsFiles } from "./monitoring/hostMetrics";
+import { monitoringClusterName } from "./monitoring/settings";
 
 export interface EtcdMemberInputs {
     /** Prefix of child resource names (the cluster's name). */
@@ -134,7 +136,11 @@ export class EtcdMember extends pulumi.ComponentResource {
                         clientCert: cc,
                         clientKey: ck,
                     },
-                    backup && backupSecrets ? backupFiles(s, m, paths, backup, backupSecrets) : [],
+                    [
+                        // Certificate expiry and which cluster this host is, for monitoring agents (always written).
+                        ...hostMetricsFiles(monitoringClusterName(s.monitoring, prefix), m.name, { server: sc, peer: pc, client: cc, caBundle: ca }),
+                        ...(backup && backupSecrets ? backupFiles(s, m, paths, backup, backupSecrets) : []),
+                    ],
                     ),
                 ),
             }));
@@ -156,7 +162,7 @@ export class EtcdMember extends pulumi.ComponentResource {
                                 // Certificates from a new CA only once every member trusts it (CA rotation, phase reissue).
                                 ...(s.caRotation === "reissue" ? { probeNewCa: { caBundle: b.ca, clientCert: b.cc, clientKey: b.ck } } : {}),
                             }),
-                            delete: configureDeleteScript(s, m, paths, memberFilePaths(paths)),
+                            delete: configureDeleteScript(s, m, paths, [...memberFilePaths(paths), ...HOST_METRICS_FILES]),
                         }),
                     ),
                 ),

@@ -1,6 +1,7 @@
 /** The validated, defaulted form of EtcdClusterArgs that every renderer works from. */
 import { BackupSettings } from "./backup/settings";
 import { BackupSelector } from "./backup/catalog";
+import { MonitoringSettings } from "./monitoring/settings";
 
 export const DEFAULT_ETCD_VERSION = "3.6.16";
 
@@ -79,6 +80,8 @@ export interface ClusterSettings {
     backup?: BackupSettings;
     healthTimeoutSeconds: number;
     cacheDir: string;
+    /** The metrics listener on each member's address, scrape config and alerts (monitoring/), when set. */
+    monitoring?: MonitoringSettings;
 }
 
 /** The archive file name of a release, as upstream names it. */

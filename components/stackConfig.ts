@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { EtcdClusterArgs, EtcdMemberArgs } from "./types";
 import { EtcdConfigError, resolveSettings } from "./validate";
 import { BACKUP_FIELDS, RETENTION_FIELDS } from "./backup/settings";
+import { MONITORING_FIELDS } from "./monitoring/settings";
 
 type Kind = "string" | "integer" | "boolean" | "json" | "secret";
 
@@ -44,6 +45,7 @@ export const STACK_CONFIG_KEYS: Record<string, Kind> = {
     restoreFrom: "string",
     backup: "json",
     healthTimeoutSeconds: "integer",
+    monitoring: "json",
     sshUser: "string",
     sshPrivateKey: "secret",
     sshPrivateKeyPath: "string",
@@ -205,7 +207,7 @@ export function readStackConfig(input: StackConfigInput): { args: EtcdClusterArg
             if (typeof m === "object" && m !== null) unknownFields(m as Record<string, unknown>, MEMBER_FIELDS, `members[${i}]`, problems);
         });
     }
-    for (const [key, fields] of [["binary", BINARY_FIELDS], ["sshBastion", BASTION_FIELDS]] as const) {
+    for (const [key, fields] of [["binary", BINARY_FIELDS], ["sshBastion", BASTION_FIELDS], ["monitoring", MONITORING_FIELDS]] as const) {
         const v = parsed[key];
         if (v === undefined) continue;
         if (typeof v !== "object" || v === null || Array.isArray(v)) problems.push(`${input.namespace}:${key}: must be an object`);

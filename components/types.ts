@@ -2,6 +2,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { EtcdBackupArgs } from "./backup/args";
 
 export { EtcdBackupArgs, EtcdBackupRetentionArgs } from "./backup/args";
+import { EtcdMonitoringArgs } from "./monitoring/args";
+
+export { EtcdMonitoringArgs } from "./monitoring/args";
 
 /** One etcd member: where it runs and how to reach it. */
 export interface EtcdMemberArgs {
@@ -132,4 +135,6 @@ export interface EtcdClusterArgs {
     healthTimeoutSeconds?: number;
     /** Cache directory for downloaded release archives on the deployer. */
     cacheDir?: string;
+    /** A metrics listener Prometheus can scrape from another host, securely; scrape config and alert outputs (README "Monitoring"). */
+    monitoring?: EtcdMonitoringArgs;
 }

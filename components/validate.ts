@@ -17,6 +17,7 @@ import {
     MemberSettings,
     releaseArchiveName,
 } from "./settings";
+import { resolveMonitoringSettings } from "./monitoring/settings";
 
 // A RunError: Pulumi prints the list once, as a clean error without a stack trace.
 export class EtcdConfigError extends pulumi.RunError {
@@ -292,6 +293,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
     }
     const healthTimeoutSeconds = args.healthTimeoutSeconds ?? 120;
     positiveInt("healthTimeoutSeconds", healthTimeoutSeconds);
+    const monitoring = resolveMonitoringSettings(args.monitoring, { clientPort, peerPort, metricsPort }, problems);
 
     if (problems.length > 0) throw new EtcdConfigError(problems);
 
@@ -346,6 +348,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         restoreFromBackup,
         backup,
         healthTimeoutSeconds,
+        ...(monitoring ? { monitoring } : {}),
         cacheDir: args.cacheDir ?? path.join(process.env.ETCD_PULUMI_CACHE ?? path.join(os.homedir(), ".cache", "etcd-pulumi"), "downloads"),
     };
 }

@@ -45,6 +45,24 @@ if [ "${#missing[@]}" -gt 0 ]; then
     { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${missing[@]}" >/dev/null; } ||
     { echo "[test] could not install ${missing[*]}: install them (apt-get install ${missing[*]}) and re-run" >&2; exit 1; }
 fi
+# Debian's Prometheus (it brings promtool) and openssl, for every suite: the unit tests check and test the
+# rendered alert rules with promtool (and read certificates openssl made); test/e2e/monitoring.test.ts runs
+# Prometheus itself against the members. Its service is not started: the tests run their own on 127.0.0.1.
+monitoring_missing=()
+{ command -v promtool && command -v prometheus; } >/dev/null 2>&1 || monitoring_missing+=(prometheus)
+command -v openssl >/dev/null 2>&1 || monitoring_missing+=(openssl)
+if [ "${#monitoring_missing[@]}" -gt 0 ]; then
+  if [ "$(id -u)" != "0" ]; then
+    echo "[test] ${monitoring_missing[*]} missing: install them (apt-get install --no-install-recommends ${monitoring_missing[*]}) and re-run" >&2
+    exit 1
+  fi
+  echo "[test] installing ${monitoring_missing[*]} for the monitoring tests" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${monitoring_missing[@]}" >/dev/null 2>&1 ||
+    { apt-get update >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends "${monitoring_missing[@]}" >/dev/null; } ||
+    { echo "[test] could not install ${monitoring_missing[*]}: install them (apt-get install ${monitoring_missing[*]}) and re-run" >&2; exit 1; }
+  # The package enables a system-wide Prometheus on :9090 where systemd runs; the tests need none of it.
+  if [ -d /run/systemd/system ]; then systemctl disable --now prometheus.service >/dev/null 2>&1 || true; fi
+fi
 # One file at a time: the e2e files share the local test hosts. The spec report goes to the terminal;
 # a TAP copy gives the closing "N passed, N failed, N skipped" line.
 tap=$(mktemp)
