@@ -163,9 +163,12 @@ async function main(): Promise<void> {
         execFileSync("bash", [path.join(ROOT, "bench", "baseline-deploy.sh"), releaseArchive(VERSION).archive, inv.sshKeyPath, ...members(inv, 5)], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, BASELINE_KEEP_PKI: baseCa } });
         const baseCreds = { caFile: path.join(baseCa, "ca.crt"), certFile: path.join(baseCa, "admin.crt"), keyFile: path.join(baseCa, "admin.key") };
         const baseEndpoints = inv.hosts.slice(0, 5).map((h) => `https://${h.address}:2379`).join(",");
-        const baseRoll = await roll("baseline-roll", baseEndpoints, baseCreds, async (i) => {
-            execFileSync("bash", [path.join(ROOT, "bench", "baseline-rolling-restart.sh"), inv.sshKeyPath, i % 2 ? "info" : "warn", ...members(inv, 5)], { stdio: ["ignore", "inherit", "inherit"] });
-        });
+        // Asynchronous, so that the writer in this process keeps writing while the script runs.
+        const baseRoll = await roll("baseline-roll", baseEndpoints, baseCreds, (i) =>
+            new Promise<void>((resolve, reject) =>
+                execFile("bash", [path.join(ROOT, "bench", "baseline-rolling-restart.sh"), inv.sshKeyPath, i % 2 ? "info" : "warn", ...members(inv, 5)], (e, _o, err) => (e ? reject(new Error(`baseline rolling restart: ${err}`)) : resolve())),
+            ),
+        );
         report(`baseline: sequential health-gated rolling restart, 5 members`, baseRoll.times, undefined, undefined);
         report(`baseline: longest write gap during its rolling restart`, baseRoll.gaps, undefined, undefined, "ms");
         if (!missing) {
