@@ -98,6 +98,7 @@ describe("the verdict: what needs attention", () => {
             [(o) => (o.members[0].alarms = ["NOSPACE"]), /^etcd1: alarm NOSPACE raised; the database is over its quota and refuses writes/],
             [(o) => (o.members[1].status = { ...o.members[1].status!, isLearner: true }), /^etcd2: still a learner/],
             [(o) => Object.assign(o.members[2], { host: undefined, hostError: "unreachable: No route to host" }), /^etcd3: its host did not answer over SSH \(unreachable: No route to host\)/],
+            [(o) => Object.assign(o.members[1], { host: undefined, hostSkipped: "not in the stack's config as deployed (config changed since the last up)" }), /^etcd2: not in the stack's config as deployed \(config changed since the last up\), so its host was not asked; run pulumi up/],
             [(o) => (o.members[0].host!.certificates = [{ name: "peer", notAfter: "2026-12-20T00:00:00.000Z" }]), /^etcd1: peer certificate expires 2026-12-20T00:00:00\.000Z \(within certRenewBeforeHours, 720 h\); run pulumi up to renew it$/],
             [(o) => (o.certificates = [{ name: "CA", notAfter: "2026-12-02T00:00:00.000Z" }]), /^the CA certificate expires .*: rotate the CA/],
             [(o) => o.memberList!.push({ id: "9", name: "etcd9", isLearner: false }), /^the cluster's member list has etcd9 that the stack did not deploy/],

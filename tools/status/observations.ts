@@ -159,6 +159,8 @@ export interface MemberObservation {
     host?: HostReport;
     /** Why the host report could not be read over SSH. */
     hostError?: string;
+    /** Why its host was not asked (the stack's config no longer has this member as deployed). */
+    hostSkipped?: string;
 }
 
 /** The cluster-wide facts beside the members. */

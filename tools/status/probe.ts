@@ -103,7 +103,7 @@ export async function observe(t: StatusTarget, etcdctl: string, workDir: string)
                 ...(st ? {} : { statusError: lastLine(status.stderr) || "no answer" }),
                 health: parseEndpointHealth(health.stdout) ?? (health.code === 0 ? undefined : { health: false, error: lastLine(health.stderr) }),
                 alarms: [],
-                ...(host?.outcome === "ok" ? { host: parseHostReport(host.stdout) } : { hostError: host ? `${host.outcome}: ${host.reason}` : m.noRoute }),
+                ...(host === undefined ? { hostSkipped: m.noRoute } : host.outcome === "ok" ? { host: parseHostReport(host.stdout) } : { hostError: `${host.outcome}: ${host.reason}` }),
             };
         }),
     ]);

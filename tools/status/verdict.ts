@@ -47,6 +47,7 @@ export function attention(o: ClusterObservation, opts: VerdictOptions): string[]
         if (m.status?.isLearner) out.push(`${m.name}: still a learner (not a voting member); run pulumi up to finish its join`);
         for (const a of m.alarms) out.push(`${m.name}: alarm ${a} raised; ${a === "NOSPACE" ? "the database is over its quota and refuses writes: compact and defragment, or raise quotaBackendBytes" : "see etcd's log on that member"}`);
         if (m.hostError) out.push(`${m.name}: its host did not answer over SSH (${m.hostError}); snapshot, backup and certificate columns unknown`);
+        if (m.hostSkipped) out.push(`${m.name}: ${m.hostSkipped}, so its host was not asked; run pulumi up to apply the config (or undo the edit)`);
         for (const c of m.host?.certificates ?? []) {
             const left = hours(Date.parse(c.notAfter) - now);
             if (left < opts.certRenewBeforeHours) out.push(`${m.name}: ${c.name} certificate expires ${c.notAfter} (within certRenewBeforeHours, ${opts.certRenewBeforeHours} h); run pulumi up to renew it`);
