@@ -9,7 +9,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ETCD_PULUMI_ROOT"
 stack="${1:-}"
 if [ -z "$stack" ] || [ "${stack#-}" != "$stack" ]; then
-  echo "usage: npm run status -- STACK [--backup-max-age SECONDS]   (stacks: $(ls Pulumi.*.yaml 2>/dev/null | sed 's/^Pulumi\.\(.*\)\.yaml$/\1/' | paste -sd' '))" >&2
+  echo "usage: npm run status -- STACK [--backup-max-age SECONDS]   (stacks: $(printf '%s\n' Pulumi.*.yaml | sed 's/^Pulumi\.\(.*\)\.yaml$/\1/' | paste -sd' '))" >&2
   exit 2
 fi
 local_state="file://$ETCD_PULUMI_ROOT/.state"
