@@ -14,9 +14,12 @@ if [ -z "$stack" ] || [ "${stack#-}" != "$stack" ]; then
 fi
 local_state="file://$ETCD_PULUMI_ROOT/.state"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-$local_state}"
-if [ "$PULUMI_BACKEND_URL" = "$local_state" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
-  # The same default as scripts/pulumi.sh, for the local dev state only.
-  export PULUMI_CONFIG_PASSPHRASE="${ETCD_PULUMI_DEV_PASSPHRASE:-etcd-pulumi-local-dev}"
+if [ "$PULUMI_BACKEND_URL" = "$local_state" ]; then
+  mkdir -p "$ETCD_PULUMI_ROOT/.state"
+  if [ -z "${PULUMI_CONFIG_PASSPHRASE:-}" ] && [ -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]; then
+    # The same default as scripts/pulumi.sh, for the local dev state only.
+    export PULUMI_CONFIG_PASSPHRASE="${ETCD_PULUMI_DEV_PASSPHRASE:-etcd-pulumi-local-dev}"
+  fi
 fi
 # Transpile only, like Pulumi runs the program: `npm run build` / `npm test` type-check.
 TS_NODE_TRANSPILE_ONLY=true exec node -r ts-node/register tools/status/main.ts "$@"
