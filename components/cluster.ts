@@ -1,4 +1,5 @@
 /** EtcdCluster: the component other stacks import. */
+import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { remote } from "@pulumi/command";
@@ -22,6 +23,16 @@ import { inspectStoreRestore, storeRestoreId } from "./backup/storeRestore";
 import { storeReaderFor } from "./backup/storeReader";
 import { RestoreRequest } from "./restore/plan";
 import { monitoringOutputs } from "./monitoring/outputs";
+import { cleanupHost } from "./hostCleanup/plan";
+import { EtcdHostCleanup } from "./hostCleanup/resource";
+
+/**
+ * No delete of a host step ever runs: the command provider's delete dials the host and fails the run when
+ * that host is gone for good (pulumi/pulumi-command#104). The host-cleanup resource cleans leaving hosts
+ * instead, tolerating an unreachable one. (Applies to every remote step under the cluster, present and future.)
+ */
+const keepHostStepsOnDelete: pulumi.ResourceTransformation = (a) =>
+    a.type.startsWith("command:remote:") ? { props: a.props, opts: pulumi.mergeOptions(a.opts, { retainOnDelete: true }) } : undefined;
 
 export class EtcdCluster extends pulumi.ComponentResource {
     /** Client URLs of all members, in member-list order. Resolves once every member passed its readiness check. */
@@ -63,7 +74,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         // Validate before anything is registered: bad input never reaches a host.
         const s: ClusterSettings = resolveSettings(args);
         // The component's inputs are a policy-facing summary (no secrets), so policy packs can judge the cluster.
-        super("etcd-pulumi:index:EtcdCluster", name, { ...policySummary(s) }, opts);
+        super("etcd-pulumi:index:EtcdCluster", name, { ...policySummary(s) }, { ...opts, transformations: [...(opts?.transformations ?? []), keepHostStepsOnDelete] });
         const paths = hostPaths(s.dataDir, s.walDir);
 
         // First: the record of the deployment. Its check refuses unsafe changes before any other resource
@@ -171,8 +182,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
                     { parent: this, dependsOn: after },
                 ),
         );
-        // Members the config no longer lists leave the cluster before any service step runs (their own
-        // resources, service included, are deleted at the end of the run). Run on the first member by name.
+        // Members the config no longer lists leave the cluster before any service step runs (their resources
+        // leave the state at the end of the run; their hosts are cleaned by the host-cleanup step). Run on the first member by name.
         const runner = members[0];
         // A restore (restoreFrom) comes before membership changes and service steps: they need the restored cluster.
         const restored = restoreFrom || fromStore
@@ -199,6 +210,14 @@ export class EtcdCluster extends pulumi.ComponentResource {
             return service;
         });
         const ready = members.map((member) => member.addReadyCheck(services));
+        // Last: hosts no member uses any more are cleaned (best-effort, bounded), once every member is ready.
+        const runId = randomUUID();
+        const hostCleanup = new EtcdHostCleanup(
+            `${name}-host-cleanup`,
+            { hosts: sorted.map((m) => cleanupHost(s, m, paths)), privateKey, attempts: s.dialErrorLimit, connectTimeoutSeconds: s.perDialTimeout, runId },
+            { parent: this, dependsOn: [prune, ...ready] },
+        );
+        hostCleanup.report.apply((r) => (r?.runId === runId ? r.lines : []).forEach((l) => (l.level === "warning" ? pulumi.log.warn(l.text, this) : pulumi.log.info(l.text, this))));
         // Outputs that describe the deployed cluster wait for every member's readiness check.
         const whenReady = <T>(value: T): pulumi.Output<T> => pulumi.all(ready.map((r) => r.stdout)).apply(() => value);
 

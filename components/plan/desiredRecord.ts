@@ -29,5 +29,6 @@ export function desiredRecord(s: ClusterSettings, paths: HostPaths, binarySha256
             config: runtimeConfig(renderEtcdConfig({ settings: s, member: m, initialMembers: s.members, clusterToken: "", paths })),
         })),
         ...(restore ? { restore: { id: restore.id } } : {}),
+        hostCleanup: "cluster",
     };
 }

@@ -243,3 +243,30 @@ test("monitoring: off (or plain http) registers no monitoring certificate; outpu
     assert.equal(registered.some((r) => r.name.startsWith("c1-monitoring")), false);
     assert.match(String(await new Promise((resolve) => plain.cluster.prometheusScrapeConfig.apply(resolve))), /scheme: http\n/);
 });
+
+test("no host step ever deletes on its host (each is kept on delete); the host-cleanup resource comes last, holds every member's host, its SSH key secret", async () => {
+    // A parent's transformation runs after the cluster's own, so it sees the options the engine gets.
+    const seen: { type: string; name: string; opts: pulumi.CustomResourceOptions }[] = [];
+    const holder = new pulumi.ComponentResource("test:index:Holder", "holder", {}, {
+        transformations: [(a) => { seen.push({ type: a.type, name: a.name, opts: a.opts }); return undefined; }],
+    });
+    registered.length = 0;
+    const { EtcdCluster } = await import("../../components");
+    new EtcdCluster("c1", { members, ssh: { privateKey: pulumi.secret("SSH-PRIVATE-KEY") }, binary: { path: archive, sha256: sha } }, { parent: holder });
+    await settle();
+    const remote = seen.filter((r) => r.type.startsWith("command:remote:"));
+    assert.ok(remote.length >= 3 * 4 + 2, `expected every member's upload, configure, service and ready, got ${remote.map((r) => r.name).join(", ")}`);
+    for (const r of remote) assert.equal(r.opts.retainOnDelete, true, `${r.name} would run its delete on its host`);
+    for (const r of seen.filter((x) => !x.type.startsWith("command:remote:"))) assert.notEqual(r.opts.retainOnDelete, true, `${r.name} must not be kept on delete`);
+
+    const cleanup = registered.find((r) => r.name === "c1-host-cleanup");
+    assert.ok(cleanup, "the host-cleanup resource is registered");
+    const hosts = cleanup.inputs.hosts as { member: string; target: string }[];
+    assert.deepEqual(hosts.map((h) => `${h.member}@${h.target}`), ["etcd1@10.0.0.11:22", "etcd2@10.0.0.12:22", "etcd3@10.0.0.13:22"]);
+    assert.doesNotMatch(JSON.stringify(hosts), /SSH-PRIVATE-KEY/);
+    const key = cleanup.inputs.privateKey as Record<string, string>;
+    assert.equal(key["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", "the SSH key is a secret input");
+    const deps = seen.find((r) => r.name === "c1-host-cleanup")!.opts.dependsOn as pulumi.Resource[];
+    const depNames = await Promise.all(deps.map((d) => new Promise<string>((resolve) => (d as pulumi.CustomResource).urn.apply((u) => resolve(u.split("::").pop()!)))));
+    assert.deepEqual(depNames.sort(), ["c1-etcd1-ready", "c1-etcd2-ready", "c1-etcd3-ready", "c1-remove-members"]);
+});
