@@ -14,32 +14,46 @@ import { policySummary } from "./policySummary";
 import { EtcdClusterRecord } from "./record";
 import { inspectRestoreSource } from "./restoreSource";
 import { addRestoreSteps } from "./restoreSteps";
-import { EtcdClusterArgs } from "./types";
+import { EtcdClusterArgs, EtcdDeployedMember } from "./types";
 import { resolveSettings } from "./validate";
 
+/**
+ * A highly-available, TLS-secured etcd cluster on existing Linux hosts over SSH: its PKI, a verified etcd
+ * release, a hardened systemd unit and config on every member, changes rolled out one member at a time.
+ */
 export class EtcdCluster extends pulumi.ComponentResource {
     /** Client URLs of all members, in member-list order. Resolves once every member passed its readiness check. */
     public readonly clientUrls: pulumi.Output<string[]>;
     /** Comma-joined client URLs, ready for kube-apiserver's --etcd-servers. Resolves once the cluster is ready. */
     public readonly clientEndpoints: pulumi.Output<string>;
+    /** Peer URLs of all members, in member-list order. Resolves once the cluster is ready. */
     public readonly peerUrls: pulumi.Output<string[]>;
+    /** Member names, in member-list order. Resolves once the cluster is ready. */
     public readonly memberNames: pulumi.Output<string[]>;
     /** The CAs to trust (PEM): the cluster's CA, or the old and the new one while a CA rotation runs. */
     public readonly caCertPem: pulumi.Output<string>;
     /** Same as caCertPem, under the name the CA rotation docs use: clients should trust exactly this bundle. */
     public readonly caBundlePem: pulumi.Output<string>;
+    /** The admin client certificate (PEM), for etcdctl. */
     public readonly adminCertPem: pulumi.Output<string>;
-    /** Secret. */
+    /**
+     * The admin client's private key (PEM).
+     * @secret
+     */
     public readonly adminKeyPem: pulumi.Output<string>;
+    /** The client certificate (PEM) for kube-apiserver's --etcd-certfile. */
     public readonly apiserverCertPem: pulumi.Output<string>;
-    /** Secret. */
+    /**
+     * The private key (PEM) for kube-apiserver's --etcd-keyfile.
+     * @secret
+     */
     public readonly apiserverKeyPem: pulumi.Output<string>;
     /** etcdctl command line using the admin client certificate saved as ca.crt / admin.crt / admin.key. */
     public readonly etcdctlCommand: pulumi.Output<string>;
     /** The etcd version every member runs. Resolves once the cluster is ready, so a failed upgrade never reports it. */
     public readonly version: pulumi.Output<string>;
     /** Names and addresses of the members, as deployed. Resolves once the cluster is ready. */
-    public readonly deployedMembers: pulumi.Output<{ name: string; address: string }[]>;
+    public readonly deployedMembers: pulumi.Output<EtcdDeployedMember[]>;
     /** At preview: what this run will do to the cluster, one line per step (empty when nothing changes). */
     public readonly plannedChanges: pulumi.Output<string[]>;
 
