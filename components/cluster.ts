@@ -11,7 +11,7 @@ import { hostPaths } from "./render/paths";
 import { ClusterSettings } from "./settings";
 import { desiredRecord } from "./plan/desiredRecord";
 import { policySummary } from "./policySummary";
-import { EtcdClusterRecord } from "./record";
+import { newClusterRecord } from "./provider/clusterRecord";
 import { inspectRestoreSource } from "./restoreSource";
 import { addRestoreSteps } from "./restoreSteps";
 import { EtcdClusterArgs, EtcdDeployedMember } from "./types";
@@ -72,7 +72,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         // So is the snapshot to restore from: a bad one stops the run before any host is touched.
         const restoreFrom = s.restoreFrom;
         const restoreSource = release.then((r) => (restoreFrom ? inspectRestoreSource(restoreFrom, r, s.version, s.arch, s.cacheDir) : undefined));
-        const record = new EtcdClusterRecord(
+        const record = newClusterRecord(
             `${name}-record`,
             {
                 record: Promise.all([release, restoreSource]).then(([r, restore]) => desiredRecord(s, paths, r.sha256, restore)),

@@ -33,7 +33,7 @@ interface RecordState {
 const kept = (p: Partial<RecordState>) => JSON.stringify([p.record, p.renewBeforeHours, p.leafRenewal, p.bootstrap, p.restore ?? null]);
 const outs = (s: RecordState) => ({ record: s.record, renewBeforeHours: s.renewBeforeHours, leafRenewal: s.leafRenewal, bootstrap: s.bootstrap, restore: s.restore ?? null, plannedChanges: [] });
 
-const provider: pulumi.dynamic.ResourceProvider = {
+export const clusterRecordProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: Partial<RecordState> | undefined, news: RecordInputs) {
         const review = reviewTransition(olds?.record, news.record, {
             now: new Date(news.now),
@@ -66,6 +66,9 @@ export interface EtcdClusterRecordArgs {
     now: string;
 }
 
+/** What the record registers: its inputs, and its outputs unset (check and create fill them in). */
+export const recordProperties = (args: EtcdClusterRecordArgs) => ({ ...args, leafRenewal: undefined, bootstrap: undefined, restore: undefined, plannedChanges: undefined });
+
 export class EtcdClusterRecord extends pulumi.dynamic.Resource {
     /** At preview: what this run will do, one line per step; empty when nothing changes. */
     declare public readonly plannedChanges: pulumi.Output<string[]>;
@@ -77,6 +80,6 @@ export class EtcdClusterRecord extends pulumi.dynamic.Resource {
     declare public readonly restore: pulumi.Output<RestorePlan | null>;
 
     constructor(name: string, args: EtcdClusterRecordArgs, opts?: pulumi.CustomResourceOptions) {
-        super(provider, name, { ...args, leafRenewal: undefined, bootstrap: undefined, restore: undefined, plannedChanges: undefined }, opts, "etcd-pulumi", "EtcdClusterRecord");
+        super(clusterRecordProvider, name, recordProperties(args), opts, "etcd-pulumi", "EtcdClusterRecord");
     }
 }

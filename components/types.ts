@@ -122,7 +122,7 @@ export interface EtcdClusterArgs {
     caRotation?: string;
     /** Allow shrinking the member list below 3 members (no fault tolerance left). */
     allowSmallCluster?: boolean;
-    /** Fixed initial-cluster-token; default: generated once with @pulumi/random. */
+    /** Fixed initial-cluster-token; default: a random one, generated once. */
     clusterToken?: string;
     /** Allow an even number of members (not recommended: no extra fault tolerance). */
     allowEvenMembers?: boolean;
