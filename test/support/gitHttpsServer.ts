@@ -13,7 +13,7 @@ import * as path from "node:path";
 const HTTP_BACKEND = "/usr/lib/git-core/git-http-backend";
 
 export interface GitHttpsServer {
-    /** https://127.0.0.1:<port>/<repo path> */
+    /** https://<address>[:<port>]/<repo path> */
     url(repoPath: string): string;
     /** The server's certificate (PEM), the only CA a client needs. */
     caFile: string;
@@ -26,17 +26,22 @@ export function gitHttpsServerUnavailable(): string | undefined {
     return undefined;
 }
 
-/** Serve the bare repositories under `root` (read-only: clone and fetch). `dir` receives the key and certificate. */
-export async function startGitHttpsServer(root: string, dir: string): Promise<GitHttpsServer> {
+/**
+ * Serve the bare repositories under `root` (read-only: clone and fetch) on `address`:`port` (a loopback
+ * address; port 0 picks a free one). `dir` receives the key and certificate. The Pulumi CLI 3.259 makes a
+ * plugin name of the URL's host and path, and one with a port in it (":") is taken for a local path
+ * (`pulumi package add` then fails), so the package tests use port 443 on an address of their own.
+ */
+export async function startGitHttpsServer(root: string, dir: string, address = "127.0.0.1", port = 0): Promise<GitHttpsServer> {
     const keyFile = path.join(dir, "git-server.key");
     const caFile = path.join(dir, "git-server.crt");
     execFileSync(
         "openssl",
-        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", keyFile, "-out", caFile],
+        ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1", "-subj", `/CN=${address}`, "-addext", `subjectAltName=IP:${address}`, "-keyout", keyFile, "-out", caFile],
         { stdio: ["ignore", "ignore", "pipe"] },
     );
     const server = https.createServer({ key: fs.readFileSync(keyFile), cert: fs.readFileSync(caFile) }, (req, res) => {
-        const url = new URL(req.url ?? "/", "https://127.0.0.1");
+        const url = new URL(req.url ?? "/", `https://${address}`);
         const cgi = spawn(HTTP_BACKEND, [], {
             env: {
                 GIT_PROJECT_ROOT: root,
@@ -77,10 +82,14 @@ export async function startGitHttpsServer(root: string, dir: string): Promise<Gi
             res.end(String(e));
         });
     });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as AddressInfo).port;
+    await new Promise<void>((resolve, reject) => {
+        server.once("error", reject);
+        server.listen(port, address, resolve);
+    });
+    const bound = (server.address() as AddressInfo).port;
+    const authority = bound === 443 ? address : `${address}:${bound}`;
     return {
-        url: (repoPath) => `https://127.0.0.1:${port}/${repoPath.replace(/^\//, "")}`,
+        url: (repoPath) => `https://${authority}/${repoPath.replace(/^\//, "")}`,
         caFile,
         close: () => new Promise<void>((resolve) => server.close(() => resolve())),
     };
