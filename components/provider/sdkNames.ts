@@ -14,7 +14,6 @@ export const GO_IMPORT_BASE_PATH = "example.com/pulumi-etcd-pulumi/sdk/go/etcdpu
 interface SchemaWithTypes {
     types: Record<string, unknown>;
     language?: Record<string, Record<string, unknown>>;
-    [key: string]: unknown;
 }
 
 export function withGoImportPath<S extends SchemaWithTypes>(schema: S): S {

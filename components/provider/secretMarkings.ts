@@ -8,16 +8,14 @@ export interface SecretProperties {
 
 interface SchemaProperty {
     secret?: boolean;
-    [key: string]: unknown;
 }
 
 interface PackageSchema {
     resources: Record<string, { inputProperties?: Record<string, SchemaProperty>; properties?: Record<string, SchemaProperty> }>;
     types: Record<string, { properties?: Record<string, SchemaProperty> }>;
-    [key: string]: unknown;
 }
 
-function mark(properties: Record<string, SchemaProperty> | undefined, names: string[], where: string): Record<string, SchemaProperty> | undefined {
+function mark<P extends SchemaProperty>(properties: Record<string, P> | undefined, names: string[], where: string): Record<string, P> | undefined {
     if (names.length === 0) return properties;
     const out = { ...(properties ?? {}) };
     for (const n of names) {
