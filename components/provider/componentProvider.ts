@@ -6,6 +6,7 @@
  *  - the cluster record's lifecycle (check, diff, create, update), served here rather than by a dynamic
  *    provider (see clusterRecord.ts).
  */
+import * as pulumi from "@pulumi/pulumi";
 import * as provider from "@pulumi/pulumi/provider";
 import { ComponentProvider } from "@pulumi/pulumi/provider/experimental";
 import { EtcdCluster } from "../cluster";
@@ -43,6 +44,13 @@ export class EtcdComponentProvider extends ComponentProvider {
             this.annotatedSchema = JSON.stringify(withGoImportPath(withoutArgsSuffix(markSecrets(inferred, secrets))));
         }
         return this.annotatedSchema;
+    }
+
+    // Building the component needs only the analyzer's names of its outputs, not the annotated schema:
+    // reading the secret tags (a second TypeScript program) is left to getSchema.
+    override async construct(name: string, type: string, inputs: pulumi.Inputs, options: pulumi.ComponentResourceOptions): Promise<provider.ConstructResult> {
+        await super.getSchema();
+        return super.construct(name, type, inputs, options);
     }
 
     async check(urn: string, olds: any, news: any): Promise<provider.CheckResult> {
