@@ -12,10 +12,10 @@ import { hostPaths } from "./render/paths";
 import { ClusterSettings } from "./settings";
 import { desiredRecord } from "./plan/desiredRecord";
 import { policySummary } from "./policySummary";
-import { EtcdClusterRecord } from "./record";
+import { newClusterRecord } from "./provider/clusterRecord";
 import { inspectRestoreSource } from "./restore/snapshotFile";
 import { addRestoreSteps } from "./restore/steps";
-import { EtcdClusterArgs } from "./types";
+import { EtcdClusterArgs, EtcdDeployedMember } from "./types";
 import { resolveSettings } from "./validate";
 import { deriveBackupKeys, macPads } from "./backup/keys";
 import { BackupHostSecrets } from "./backup/hostFiles";
@@ -34,36 +34,56 @@ import { EtcdHostCleanup } from "./hostCleanup/resource";
 const keepHostStepsOnDelete: pulumi.ResourceTransformation = (a) =>
     a.type.startsWith("command:remote:") ? { props: a.props, opts: pulumi.mergeOptions(a.opts, { retainOnDelete: true }) } : undefined;
 
+/**
+ * A highly-available, TLS-secured etcd cluster on existing Linux hosts over SSH: its PKI, a verified etcd
+ * release, a hardened systemd unit and config on every member, changes rolled out one member at a time.
+ */
 export class EtcdCluster extends pulumi.ComponentResource {
     /** Client URLs of all members, in member-list order. Resolves once every member passed its readiness check. */
     public readonly clientUrls: pulumi.Output<string[]>;
     /** Comma-joined client URLs, ready for kube-apiserver's --etcd-servers. Resolves once the cluster is ready. */
     public readonly clientEndpoints: pulumi.Output<string>;
+    /** Peer URLs of all members, in member-list order. Resolves once the cluster is ready. */
     public readonly peerUrls: pulumi.Output<string[]>;
+    /** Member names, in member-list order. Resolves once the cluster is ready. */
     public readonly memberNames: pulumi.Output<string[]>;
     /** The CAs to trust (PEM): the cluster's CA, or the old and the new one while a CA rotation runs. */
     public readonly caCertPem: pulumi.Output<string>;
     /** Same as caCertPem, under the name the CA rotation docs use: clients should trust exactly this bundle. */
     public readonly caBundlePem: pulumi.Output<string>;
+    /** The admin client certificate (PEM), for etcdctl. */
     public readonly adminCertPem: pulumi.Output<string>;
-    /** Secret. */
+    /**
+     * The admin client's private key (PEM).
+     * @secret
+     */
     public readonly adminKeyPem: pulumi.Output<string>;
+    /** The client certificate (PEM) for kube-apiserver's --etcd-certfile. */
     public readonly apiserverCertPem: pulumi.Output<string>;
-    /** Secret. */
+    /**
+     * The private key (PEM) for kube-apiserver's --etcd-keyfile.
+     * @secret
+     */
     public readonly apiserverKeyPem: pulumi.Output<string>;
     /** etcdctl command line using the admin client certificate saved as ca.crt / admin.crt / admin.key. */
     public readonly etcdctlCommand: pulumi.Output<string>;
     /** The etcd version every member runs. Resolves once the cluster is ready, so a failed upgrade never reports it. */
     public readonly version: pulumi.Output<string>;
     /** Names and addresses of the members, as deployed. Resolves once the cluster is ready. */
-    public readonly deployedMembers: pulumi.Output<{ name: string; address: string }[]>;
+    public readonly deployedMembers: pulumi.Output<EtcdDeployedMember[]>;
     /** At preview: what this run will do to the cluster, one line per step (empty when nothing changes). */
     public readonly plannedChanges: pulumi.Output<string[]>;
-    /** Secret: the key the off-host backups are encrypted with (keep a copy: a restore into a new stack needs it). Undefined without backup. */
+    /**
+     * The key the off-host backups are encrypted with (keep a copy: a restore into a new stack needs it). Undefined without backup.
+     * @secret
+     */
     public readonly backupEncryptionKey: pulumi.Output<string | undefined>;
     /** Prometheus' client certificate for the members' metrics listeners (monitoring over https); undefined otherwise. */
     public readonly monitoringCertPem: pulumi.Output<string | undefined>;
-    /** Secret. The key of monitoringCertPem. */
+    /**
+     * The key of monitoringCertPem.
+     * @secret
+     */
     public readonly monitoringKeyPem: pulumi.Output<string | undefined>;
     /** A Prometheus configuration fragment (`scrape_configs:`) that scrapes every member (monitoring); undefined otherwise. */
     public readonly prometheusScrapeConfig: pulumi.Output<string | undefined>;
@@ -121,7 +141,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         } else {
             restoreRequest = pulumi.output(release.then((r) => (restoreFrom ? inspectRestoreSource(restoreFrom, r, s.version, s.arch, s.cacheDir) : undefined)));
         }
-        const record = new EtcdClusterRecord(
+        const record = newClusterRecord(
             `${name}-record`,
             {
                 record: pulumi

@@ -36,7 +36,7 @@ interface RecordState {
 const kept = (p: Partial<RecordState>) => JSON.stringify([p.record, p.renewBeforeHours, p.leafRenewal, p.bootstrap, p.restore ?? null]);
 const outs = (s: RecordState) => ({ record: s.record, renewBeforeHours: s.renewBeforeHours, leafRenewal: s.leafRenewal, bootstrap: s.bootstrap, restore: s.restore ?? null, plannedChanges: [] });
 
-const provider: pulumi.dynamic.ResourceProvider = {
+export const clusterRecordProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: Partial<RecordState> | undefined, news: RecordInputs) {
         const review = reviewTransition(olds?.record, news.record, {
             now: new Date(news.now),
@@ -71,6 +71,9 @@ export interface EtcdClusterRecordArgs {
     restoreRequest?: pulumi.Input<RestoreRequest | undefined>;
 }
 
+/** What the record registers: its inputs, and its outputs unset (check and create fill them in). */
+export const recordProperties = (args: EtcdClusterRecordArgs) => ({ ...args, leafRenewal: undefined, bootstrap: undefined, restore: undefined, plannedChanges: undefined });
+
 export class EtcdClusterRecord extends pulumi.dynamic.Resource {
     /** At preview: what this run will do, one line per step; empty when nothing changes. */
     declare public readonly plannedChanges: pulumi.Output<string[]>;
@@ -82,6 +85,6 @@ export class EtcdClusterRecord extends pulumi.dynamic.Resource {
     declare public readonly restore: pulumi.Output<RestorePlan | null>;
 
     constructor(name: string, args: EtcdClusterRecordArgs, opts?: pulumi.CustomResourceOptions) {
-        super(provider, name, { ...args, leafRenewal: undefined, bootstrap: undefined, restore: undefined, plannedChanges: undefined }, opts, "etcd-pulumi", "EtcdClusterRecord");
+        super(clusterRecordProvider, name, recordProperties(args), opts, "etcd-pulumi", "EtcdClusterRecord");
     }
 }

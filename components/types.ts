@@ -31,9 +31,13 @@ export interface EtcdMemberArgs {
 
 /** A jump host the deployer tunnels through. */
 export interface EtcdBastionArgs {
+    /** The jump host's IP address or DNS name. */
     host: string;
+    /** Its SSH port; defaults to 22. */
     port?: number;
+    /** Its login user; defaults to the cluster's `ssh.user`. */
     user?: string;
+    /** Pin its SSH key (authorized_keys format line). */
     hostKey?: string;
 }
 
@@ -41,7 +45,10 @@ export interface EtcdBastionArgs {
 export interface EtcdSshArgs {
     /** Login user; defaults to root. */
     user?: string;
-    /** Private key (PEM/OpenSSH). Pass it as a Pulumi secret. */
+    /**
+     * Private key (PEM/OpenSSH). Pass it as a Pulumi secret.
+     * @secret
+     */
     privateKey: pulumi.Input<string>;
     /** Run host scripts through `sudo -n` (for non-root users). Defaults to true when user is not root. */
     sudo?: boolean;
@@ -67,27 +74,37 @@ export interface EtcdBinarySourceArgs {
 
 /** Everything `EtcdCluster` needs. Only `members` and `ssh` are required. */
 export interface EtcdClusterArgs {
+    /** The members: an odd number (3, 5, 7) unless allowEvenMembers; each name and address unique. */
     members: EtcdMemberArgs[];
+    /** How the deployer reaches the hosts over SSH. */
     ssh: EtcdSshArgs;
     /** etcd version, e.g. "3.6.16". */
     version?: string;
     /** CPU architecture of the hosts' release archive (amd64, arm64, ppc64le, s390x). */
     arch?: string;
+    /** Where the release archive comes from; default: the official release, checksum-verified. */
     binary?: EtcdBinarySourceArgs;
+    /** Client (TLS) port; default 2379. */
     clientPort?: number;
+    /** Peer (TLS) port; default 2380. */
     peerPort?: number;
     /** Plain-http metrics/health listener, bound to 127.0.0.1 only. */
     metricsPort?: number;
+    /** etcd's data dir on the hosts; default /var/lib/etcd. */
     dataDir?: string;
+    /** A separate WAL dir on the hosts (e.g. on a faster disk); default none. */
     walDir?: string;
     /** Milliseconds; about the peer round-trip time. */
     heartbeatInterval?: number;
     /** Milliseconds; at least 5x heartbeatInterval. */
     electionTimeout?: number;
+    /** Backend size quota in bytes; default 2 GiB, at most 8 GiB. */
     quotaBackendBytes?: number;
     /** "periodic" or "revision". */
     autoCompactionMode?: string;
+    /** Auto-compaction retention, e.g. "1h" (periodic) or "1000" (revision); default "1h". */
     autoCompactionRetention?: string;
+    /** Largest request etcd accepts, in bytes; default 1.5 MiB. */
     maxRequestBytes?: number;
     /** "debug", "info", "warn" or "error". */
     logLevel?: string;
@@ -111,7 +128,7 @@ export interface EtcdClusterArgs {
     caRotation?: string;
     /** Allow shrinking the member list below 3 members (no fault tolerance left). */
     allowSmallCluster?: boolean;
-    /** Fixed initial-cluster-token; default: generated once with @pulumi/random. */
+    /** Fixed initial-cluster-token; default: a random one, generated once. */
     clusterToken?: string;
     /** Allow an even number of members (not recommended: no extra fault tolerance). */
     allowEvenMembers?: boolean;
@@ -137,4 +154,12 @@ export interface EtcdClusterArgs {
     cacheDir?: string;
     /** A metrics listener Prometheus can scrape from another host, securely; scrape config and alert outputs (README "Monitoring"). */
     monitoring?: EtcdMonitoringArgs;
+}
+
+/** A member as deployed (output `deployedMembers`). */
+export interface EtcdDeployedMember {
+    /** Member name (etcd `--name`). */
+    name: string;
+    /** The address in its peer and client URLs. */
+    address: string;
 }

@@ -54,6 +54,10 @@ mkdir -p "$(dirname "$PULUMI_UNAVAILABLE_FILE")"
 if pulumi_log=$(bash "$ETCD_PULUMI_ROOT/scripts/setup-pulumi.sh" 2>&1); then
   rm -f "$PULUMI_UNAVAILABLE_FILE"
   say "ready: node $(node --version), pulumi $(pulumi version), etcd archives in $ETCD_RELEASES_DIR"
+  # Optional language hosts (the YAML and Go consumers): missing ones only skip their tests.
+  if [ -s "$PULUMI_LANGUAGES_UNAVAILABLE_FILE" ]; then
+    while IFS= read -r line; do say "WARNING: $line; its consumer's test will be reported as skipped"; done < "$PULUMI_LANGUAGES_UNAVAILABLE_FILE"
+  fi
 else
   printf '%s\n' "$pulumi_log" >&2
   if [ "${1:-}" = "--allow-missing-pulumi" ]; then

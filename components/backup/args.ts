@@ -29,14 +29,23 @@ export interface EtcdBackupArgs {
     pathStyle?: boolean;
     /** PEM bundle the store's certificate is checked against (a private endpoint); default: the hosts' CAs. */
     caBundle?: string;
+    /** The store's access key id (e.g. AKIA...). */
     accessKeyId: string;
-    /** Secret. */
+    /**
+     * The store's secret access key. Pass it as a Pulumi secret.
+     * @secret
+     */
     secretAccessKey: pulumi.Input<string>;
     /** The writes a total loss may cost, in seconds (10-3600). Default 30. */
     rpoSeconds?: number;
     /** When the leader uploads a full base: a systemd OnCalendar expression. Default "hourly". */
     fullSchedule?: string;
+    /** Which backups the store keeps: everything recent, then the newest full base per hour, day and week. */
     retention?: EtcdBackupRetentionArgs;
-    /** Secret: the key backups are encrypted with (at least 32 characters). Default: generated once and kept in the stack (output backupEncryptionKey). */
+    /**
+     * The key backups are encrypted with (at least 32 characters). Default: generated once and kept in the
+     * stack (output backupEncryptionKey).
+     * @secret
+     */
     encryptionKey?: pulumi.Input<string>;
 }

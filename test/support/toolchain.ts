@@ -17,6 +17,22 @@ export function pulumiUnavailable(): string | undefined {
 }
 
 /**
+ * Why an optional language host (`yaml`, `go`: the multi-language consumers) cannot be used here, or
+ * undefined: the toolchain's reason, setup's line for it (PULUMI_LANGUAGES_UNAVAILABLE_FILE), or its
+ * binary missing next to the CLI.
+ */
+export function languageHostUnavailable(lang: string): string | undefined {
+    const core = pulumiUnavailable();
+    if (core) return core;
+    const file = process.env.PULUMI_LANGUAGES_UNAVAILABLE_FILE;
+    const line = file && fs.existsSync(file) ? fs.readFileSync(file, "utf8").split("\n").find((l) => l.startsWith(`pulumi-language-${lang} `)) : undefined;
+    if (line) return `${line} (scripts/setup-pulumi.sh; see ${file})`;
+    const bin = process.env.ETCD_PULUMI_PULUMI_BIN;
+    if (!bin || !fs.existsSync(`${bin}/pulumi-language-${lang}`)) return `pulumi-language-${lang} is not in ${bin ?? "ETCD_PULUMI_PULUMI_BIN (unset)"}: run npm run setup`;
+    return undefined;
+}
+
+/**
  * Whether versitygw, the S3-compatible server of the backup tests, is installed. When setup could not build
  * it (the reason is in VERSITYGW_UNAVAILABLE_FILE), or it is missing, the suites that need it are SKIPPED
  * with that reason.
