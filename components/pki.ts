@@ -1,6 +1,7 @@
 /**
  * The cluster's PKI, all inside Pulumi state: a CA whose key never leaves the deployer, and per member
- * its own server, peer and etcdctl client key pairs; plus admin and kube-apiserver client certificates.
+ * its own server, peer and etcdctl client key pairs; plus admin, kube-apiserver and the declared clients'
+ * certificates (CN = the etcd user each acts as once authentication is on: auth/users.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
@@ -27,6 +28,8 @@ export interface ClusterPki {
     members: Map<string, MemberPki>;
     admin: KeyPair;
     apiserver: KeyPair;
+    /** The declared clients' certificates (auth/settings.ts), by client name (= CN). */
+    clients: Map<string, KeyPair>;
 }
 
 type Usage = "server_auth" | "client_auth";
@@ -124,10 +127,13 @@ export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Res
         });
     }
     const clientSpec = (cn: string): CertSpec => ({ commonName: cn, ipAddresses: [], dnsNames: [], usages: ["client_auth"] });
+    // "client." cannot begin the rest of a member's resource names (member names have no dot), so no name can clash.
+    const clients = new Map(s.auth.clients.map((c) => [c.name, issue(`${prefix}-client.${c.name}`, clientSpec(c.name))]));
     return {
         caBundlePem,
         members,
         admin: issue(`${prefix}-admin`, clientSpec(ADMIN_CN)),
         apiserver: issue(`${prefix}-apiserver`, clientSpec(APISERVER_CN)),
+        clients,
     };
 }

@@ -1,4 +1,5 @@
 /** The validated, defaulted form of EtcdClusterArgs that every renderer works from. */
+import { AuthSettings } from "./auth/settings";
 
 export const DEFAULT_ETCD_VERSION = "3.6.16";
 
@@ -73,6 +74,8 @@ export interface ClusterSettings {
     restoreFrom?: string;
     healthTimeoutSeconds: number;
     cacheDir: string;
+    /** etcd authentication and the declared clients (auth/settings.ts). */
+    auth: AuthSettings;
 }
 
 /** The archive file name of a release, as upstream names it. */

@@ -1,4 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { EtcdClientArgs } from "./auth/types";
+
+export { EtcdClientArgs, EtcdClientCertificate, EtcdClientPermissionArgs } from "./auth/types";
 
 /** One etcd member: where it runs and how to reach it. */
 export interface EtcdMemberArgs {
@@ -125,4 +128,14 @@ export interface EtcdClusterArgs {
     healthTimeoutSeconds?: number;
     /** Cache directory for downloaded release archives on the deployer. */
     cacheDir?: string;
+    /**
+     * etcd authentication (default false): every request is checked against the etcd user its client
+     * certificate's CN names; the admin and the members' own certificates have the root role, the
+     * kube-apiserver's and each client's only what they are granted (README "Authentication and clients").
+     */
+    auth?: boolean;
+    /** Clients of the cluster: each gets a certificate (output clientCertificates), an etcd user and a role with its permissions. */
+    clients?: EtcdClientArgs[];
+    /** Keys the kube-apiserver certificate may read and write: its --etcd-prefix plus "/" (default "/registry/"). */
+    apiserverPrefix?: string;
 }

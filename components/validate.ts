@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { isIP } from "node:net";
+import { resolveAuth } from "./auth/settings";
 import { EtcdClusterArgs, EtcdMemberArgs } from "./types";
 import {
     BinarySourceSettings,
@@ -280,6 +281,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
     const restoreFrom = args.restoreFrom === undefined ? undefined : restoreSourcePath(args.restoreFrom, problems);
     const healthTimeoutSeconds = args.healthTimeoutSeconds ?? 120;
     positiveInt("healthTimeoutSeconds", healthTimeoutSeconds);
+    const auth = resolveAuth(args, members.map((m) => m?.name), problems);
 
     if (problems.length > 0) throw new EtcdConfigError(problems);
 
@@ -332,6 +334,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         snapshotRetention,
         restoreFrom,
         healthTimeoutSeconds,
+        auth,
         cacheDir: args.cacheDir ?? path.join(process.env.ETCD_PULUMI_CACHE ?? path.join(os.homedir(), ".cache", "etcd-pulumi"), "downloads"),
     };
 }

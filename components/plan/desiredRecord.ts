@@ -1,4 +1,5 @@
 /** The record of what the current config asks for (compared with the recorded deployment by transition.ts). */
+import { authRecord } from "../auth/users";
 import { renderEtcdConfig } from "../render/config";
 import { runtimeConfig } from "../render/files";
 import { HostPaths } from "../render/paths";
@@ -29,5 +30,6 @@ export function desiredRecord(s: ClusterSettings, paths: HostPaths, binarySha256
             config: runtimeConfig(renderEtcdConfig({ settings: s, member: m, initialMembers: s.members, clusterToken: "", paths })),
         })),
         ...(restore ? { restore } : {}),
+        auth: authRecord(s.auth, s.members.map((m) => m.name)),
     };
 }
