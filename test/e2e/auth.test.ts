@@ -7,7 +7,9 @@
  *   write, a client no longer declared is refused); day 2: a client added, one widened, one narrowed, one
  *   removed (its unchanged certificate refused); the host steps with authentication on: a rolling
  *   restart from a config change, a scale out, the scheduled snapshot service; leaf renewal and a CA
- *   rotation (the new certificates keep their CNs and their users); authentication turned off again.
+ *   rotation (the new certificates keep their CNs and their users); authentication turned off again;
+ *   users and roles made by hand left alone, a managed role changed by hand set back, and
+ *   authentication turned on by hand left on while the config says auth: false.
  */
 import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -196,6 +198,11 @@ pulumiSuite("etcd authentication and least-privilege clients through pulumi up (
         const removed = was["app-a"];
         const removedHash = fileHash(removed);
         allowed(removed, ["get", "/app-a/k"], "app-a before its removal");
+        // By hand, outside etcd-pulumi: a user and a role of its own (left alone), and a grant added to a managed role (taken back).
+        allowed(admin, ["user", "add", "alice", "--no-password"], "admin");
+        allowed(admin, ["role", "add", "hand-made"], "admin");
+        allowed(admin, ["user", "grant-role", "alice", "hand-made"], "admin");
+        allowed(admin, ["role", "grant-permission", "etcd-pulumi.app-b", "readwrite", "/tampered/", "--prefix"], "admin");
         await setConfig(p, "clients", [
             { name: "app-b", permissions: [ro("/app-b/")] },
             { name: "reader", permissions: [rw("/app-a/")] },
@@ -222,6 +229,8 @@ pulumiSuite("etcd authentication and least-privilege clients through pulumi up (
         assert.equal(allowed(clients["app-c"], ["get", "/shared/flags", "--print-value-only"], "app-c reading its key").stdout.trim(), "on");
         refused(clients["app-c"], ["put", "/shared/flags", "off"], "app-c writing a key it may only read");
         refused(clients["app-c"], ["get", "/shared/other"], "app-c reading a key next to its own");
+        assert.match(allowed(admin, ["user", "get", "alice"], "admin").stdout, /Roles: hand-made/, "a user made by hand is left alone");
+        assert.equal(allowed(admin, ["role", "get", "etcd-pulumi.app-b"], "admin").stdout, "Role etcd-pulumi.app-b\nKV Read:\n\t[/app-b/, /app-b0) (prefix /app-b/)\nKV Write:\n", "a managed role holds exactly its grants");
     });
 
     test("host steps with authentication on: a rolling restart from a config change, then the scheduled snapshot service on every member", async () => {
@@ -313,5 +322,20 @@ pulumiSuite("etcd authentication and least-privilege clients through pulumi up (
         assert.match(onMemberEtcdctl("etcd1", "auth status").stdout, /Authentication Status: false/);
         assert.match(onMemberEtcdctl("etcd1", "user list").stdout, /^app-c$/m, "users stay for when it is turned on again");
         assert.doesNotMatch(onMemberEtcdctl("etcd1", "role list").stdout, /^etcd-pulumi$/m, "the marker that etcd-pulumi turned it on is gone");
+    });
+
+    test("authentication turned on by hand is left on while auth is false: users and roles untouched", async () => {
+        allowed(admin, ["auth", "enable"], "admin, by hand");
+        await setConfig(p, "clients", [
+            { name: "app-b", permissions: [ro("/app-b/")] },
+            { name: "reader", permissions: [rw("/app-a/")] },
+            { name: "app-c", permissions: [rw("/app-c/"), { key: "/shared/flags", access: "read" }] },
+            { name: "app-d", permissions: [rw("/app-d/")] },
+        ]);
+        await upUnderLoad("auth on by hand, auth false", { maxGapMs: 3000, maxUnhealthy: 0 });
+        assert.match(allowed(admin, ["auth", "status"], "admin").stdout, /Authentication Status: true/, "authentication etcd-pulumi did not turn on stays on");
+        assert.doesNotMatch(allowed(admin, ["user", "list"], "admin").stdout, /^app-d$/m, "users are left as they were");
+        const { clients } = await published("by-hand");
+        refused(clients["app-d"], ["put", "/app-d/k", "x"], "app-d (no user while etcd-pulumi leaves authentication alone)");
     });
 });
