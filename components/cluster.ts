@@ -13,10 +13,16 @@ import { ClusterSettings } from "./settings";
 import { desiredRecord } from "./plan/desiredRecord";
 import { policySummary } from "./policySummary";
 import { EtcdClusterRecord } from "./record";
-import { inspectRestoreSource } from "./restoreSource";
-import { addRestoreSteps } from "./restoreSteps";
+import { inspectRestoreSource } from "./restore/snapshotFile";
+import { addRestoreSteps } from "./restore/steps";
 import { EtcdClientCertificate, EtcdClusterArgs } from "./types";
 import { resolveSettings } from "./validate";
+import { deriveBackupKeys, macPads } from "./backup/keys";
+import { BackupHostSecrets } from "./backup/hostFiles";
+import { inspectStoreRestore, storeRestoreId } from "./backup/storeRestore";
+import { storeReaderFor } from "./backup/storeReader";
+import { RestoreRequest } from "./restore/plan";
+import { monitoringOutputs } from "./monitoring/outputs";
 
 export class EtcdCluster extends pulumi.ComponentResource {
     /** Client URLs of all members, in member-list order. Resolves once every member passed its readiness check. */
@@ -48,6 +54,16 @@ export class EtcdCluster extends pulumi.ComponentResource {
     public readonly clientCertificates: pulumi.Output<Record<string, EtcdClientCertificate>>;
     /** At preview: what this run will do to the cluster, one line per step (empty when nothing changes). */
     public readonly plannedChanges: pulumi.Output<string[]>;
+    /** Secret: the key the off-host backups are encrypted with (keep a copy: a restore into a new stack needs it). Undefined without backup. */
+    public readonly backupEncryptionKey: pulumi.Output<string | undefined>;
+    /** Prometheus' client certificate for the members' metrics listeners (monitoring over https); undefined otherwise. */
+    public readonly monitoringCertPem: pulumi.Output<string | undefined>;
+    /** Secret. The key of monitoringCertPem. */
+    public readonly monitoringKeyPem: pulumi.Output<string | undefined>;
+    /** A Prometheus configuration fragment (`scrape_configs:`) that scrapes every member (monitoring); undefined otherwise. */
+    public readonly prometheusScrapeConfig: pulumi.Output<string | undefined>;
+    /** A Prometheus rules file: etcd's mixin alerts and this component's own (monitoring); undefined otherwise. */
+    public readonly prometheusRules: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered: bad input never reaches a host.
@@ -61,13 +77,52 @@ export class EtcdCluster extends pulumi.ComponentResource {
         // The release is verified first: the record waits for it, so an archive that cannot be had or does
         // not match its checksum stops the run before anything is registered or recorded.
         const release = obtainRelease(s.binary, s.version, s.arch, s.cacheDir);
-        // So is the snapshot to restore from: a bad one stops the run before any host is touched.
+        // Off-host backups: encrypted with the key the config gives, else with one generated once and kept in the stack.
+        const b = s.backup;
+        const backupArgs = args.backup;
+        const backupKey: pulumi.Output<string> | undefined =
+            b && backupArgs
+                ? backupArgs.encryptionKey !== undefined
+                    ? pulumi.secret(pulumi.output(backupArgs.encryptionKey))
+                    : new random.RandomBytes(`${name}-backup-key`, { length: 32 }, { parent: this }).hex
+                : undefined;
+        const secretAccessKey = backupArgs ? pulumi.secret(pulumi.output(backupArgs.secretAccessKey)) : undefined;
+        const backupSecrets: pulumi.Output<BackupHostSecrets> | undefined =
+            backupKey && secretAccessKey
+                ? pulumi.secret(
+                      pulumi.all([backupKey, secretAccessKey]).apply(([key, sk]) => {
+                          const keys = deriveBackupKeys(key);
+                          return { encryptionPass: keys.encryptionPass, macPads: macPads(keys.macKey), secretAccessKey: sk };
+                      }),
+                  )
+                : undefined;
+        // So is what to restore from: a bad snapshot file, or a store that holds no such backup or was written
+        // with another key, stops the run before any host is touched.
         const restoreFrom = s.restoreFrom;
-        const restoreSource = release.then((r) => (restoreFrom ? inspectRestoreSource(restoreFrom, r, s.version, s.arch, s.cacheDir) : undefined));
+        const fromStore = s.restoreFromBackup;
+        let restoreRequest: pulumi.Output<RestoreRequest | undefined>;
+        let restoreId: string | undefined;
+        if (fromStore && b && backupKey && secretAccessKey) {
+            restoreRequest = pulumi.unsecret(
+                pulumi.all([backupKey, secretAccessKey]).apply(([key, sk]) =>
+                    inspectStoreRestore(b, fromStore.text, fromStore.selector, deriveBackupKeys(key), storeReaderFor(b, sk)).catch((e: Error) => {
+                        // The engine reports a failed input as a chain of "error serializing property" lines: say it plainly first.
+                        pulumi.log.error(e.message, this);
+                        throw e;
+                    }),
+                ),
+            );
+            restoreId = storeRestoreId(b.store.url, fromStore.text);
+        } else {
+            restoreRequest = pulumi.output(release.then((r) => (restoreFrom ? inspectRestoreSource(restoreFrom, r, s.version, s.arch, s.cacheDir) : undefined)));
+        }
         const record = new EtcdClusterRecord(
             `${name}-record`,
             {
-                record: Promise.all([release, restoreSource]).then(([r, restore]) => desiredRecord(s, paths, r.sha256, restore)),
+                record: pulumi
+                    .all([release, restoreRequest])
+                    .apply(([r, request]) => desiredRecord(s, paths, r.sha256, restoreId !== undefined ? { id: restoreId } : request ? { id: request.id } : undefined)),
+                restoreRequest,
                 renewBeforeHours: s.certRenewBeforeHours,
                 now: process.env.ETCD_PULUMI_NOW ?? new Date().toISOString(),
             },
@@ -116,6 +171,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                         privateKey,
                         after,
                         installAfter: [snapshot],
+                        backupSecrets,
                     },
                     // Not even the member's component is registered before the record accepted the change.
                     { parent: this, dependsOn: after },
@@ -125,7 +181,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         // resources, service included, are deleted at the end of the run). Run on the first member by name.
         const runner = members[0];
         // A restore (restoreFrom) comes before membership changes and service steps: they need the restored cluster.
-        const restored = restoreFrom
+        const restored = restoreFrom || fromStore
             ? [addRestoreSteps({ prefix: name, settings: s, paths, file: restoreFrom, members: sorted.map((m, k) => ({ settings: m, member: members[k] })), plan: record.restore, after }, this)]
             : [];
         // Users, roles and authentication before membership and service steps: a joining member adds itself with its own certificate.
@@ -170,10 +226,16 @@ export class EtcdCluster extends pulumi.ComponentResource {
         this.apiserverKeyPem = pulumi.secret(pki.apiserver.keyPem);
         this.version = whenReady(s.version);
         this.deployedMembers = whenReady(s.members.map((m) => ({ name: m.name, address: m.address })));
+        this.backupEncryptionKey = backupKey ? pulumi.secret(backupKey) : pulumi.output(undefined);
         // A client's certificate is of use once its user exists: the output waits for both auth steps.
         const clientCertificates = Object.fromEntries([...pki.clients].map(([n, kp]) => [n, pulumi.all([kp.certPem, kp.keyPem]).apply(([certPem, keyPem]) => ({ certPem, keyPem }))]));
         this.clientCertificates = pulumi.secret(pulumi.all([auth.stdout, authAfterBootstrap.stdout, pulumi.all(clientCertificates)]).apply(([, , certs]) => certs));
         this.etcdctlCommand = this.clientEndpoints.apply((e) => `etcdctl --endpoints=${e} --cacert=ca.crt --cert=admin.crt --key=admin.key`);
+        const monitoring = monitoringOutputs(name, s, pki.monitoring, this);
+        this.monitoringCertPem = monitoring.certPem;
+        this.monitoringKeyPem = monitoring.keyPem;
+        this.prometheusScrapeConfig = monitoring.scrapeConfig;
+        this.prometheusRules = monitoring.rules;
         this.registerOutputs({
             clientUrls: this.clientUrls,
             clientEndpoints: this.clientEndpoints,
@@ -189,6 +251,11 @@ export class EtcdCluster extends pulumi.ComponentResource {
             etcdctlCommand: this.etcdctlCommand,
             version: this.version,
             deployedMembers: this.deployedMembers,
+            backupEncryptionKey: this.backupEncryptionKey,
+            monitoringCertPem: this.monitoringCertPem,
+            monitoringKeyPem: this.monitoringKeyPem,
+            prometheusScrapeConfig: this.prometheusScrapeConfig,
+            prometheusRules: this.prometheusRules,
         });
     }
 }

@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MemberBootstrap } from "./plan/bootstrap";
 import { LeafRenewal } from "./plan/leafRenewal";
-import { RestorePlan } from "./plan/restore";
+import { RestorePlan, RestoreRequest } from "./restore/plan";
 import { ClusterRecord, reviewTransition } from "./plan/transition";
 
 interface RecordInputs {
@@ -17,6 +17,8 @@ interface RecordInputs {
     /** The time the program ran (ISO 8601); not kept, not compared. */
     now: string;
     renewBeforeHours: number;
+    /** What restoreFrom names, described; not kept, not compared (see ReviewContext.restoreRequest). */
+    restoreRequest?: RestoreRequest;
 }
 
 interface RecordState {
@@ -29,7 +31,8 @@ interface RecordState {
 }
 
 // Kept and compared: record, renewBeforeHours, leafRenewal, bootstrap and restore (the last three set by check). plannedChanges
-// is the plan text of the last check, now the program's clock, __provider the serialized provider: none is compared.
+// is the plan text of the last check, now the program's clock, restoreRequest the description of what restoreFrom names (its
+// identity is in record), __provider the serialized provider: none is compared.
 const kept = (p: Partial<RecordState>) => JSON.stringify([p.record, p.renewBeforeHours, p.leafRenewal, p.bootstrap, p.restore ?? null]);
 const outs = (s: RecordState) => ({ record: s.record, renewBeforeHours: s.renewBeforeHours, leafRenewal: s.leafRenewal, bootstrap: s.bootstrap, restore: s.restore ?? null, plannedChanges: [] });
 
@@ -41,6 +44,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
             previousLeafRenewal: olds?.leafRenewal,
             previousBootstrap: olds?.bootstrap,
             previousRestore: olds?.restore,
+            restoreRequest: news.restoreRequest,
         });
         return {
             inputs: { ...news, leafRenewal: review.leafRenewal, bootstrap: review.bootstrap, restore: review.restore, plannedChanges: review.changes },
@@ -64,6 +68,7 @@ export interface EtcdClusterRecordArgs {
     renewBeforeHours: number;
     /** The current time; ETCD_PULUMI_NOW (ISO 8601) overrides it, to test renewal. */
     now: string;
+    restoreRequest?: pulumi.Input<RestoreRequest | undefined>;
 }
 
 export class EtcdClusterRecord extends pulumi.dynamic.Resource {

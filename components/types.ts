@@ -2,6 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { EtcdClientArgs } from "./auth/types";
 
 export { EtcdClientArgs, EtcdClientCertificate, EtcdClientPermissionArgs } from "./auth/types";
+import { EtcdBackupArgs } from "./backup/args";
+
+export { EtcdBackupArgs, EtcdBackupRetentionArgs } from "./backup/args";
+import { EtcdMonitoringArgs } from "./monitoring/args";
+
+export { EtcdMonitoringArgs } from "./monitoring/args";
 
 /** One etcd member: where it runs and how to reach it. */
 export interface EtcdMemberArgs {
@@ -119,15 +125,21 @@ export interface EtcdClusterArgs {
     /** How many scheduled snapshots each member keeps (default 24). */
     snapshotRetention?: number;
     /**
-     * Restore the whole cluster from this snapshot (a path on the deployer, written by `etcdctl snapshot
-     * save`, e.g. a scheduled one). The next `pulumi up` stops every member and restores each from it;
-     * later runs with the same file change nothing; another file restores again (README "Restore").
+     * Restore the whole cluster: a snapshot file on the deployer (written by `etcdctl snapshot save`, e.g.
+     * a scheduled one), or backups in the store: `backup:latest`, `backup:<ISO 8601 time>` or
+     * `backup:revision:<n>` (the nearest earlier backup). The next `pulumi up` stops every member and
+     * restores each from it; later runs with the same value change nothing; another value restores again
+     * (README "Restore").
      */
     restoreFrom?: string;
+    /** Off-host, encrypted backups to an S3-compatible store (README "Off-host backups"). */
+    backup?: EtcdBackupArgs;
     /** Seconds to wait for a member to report healthy after a start or restart. */
     healthTimeoutSeconds?: number;
     /** Cache directory for downloaded release archives on the deployer. */
     cacheDir?: string;
+    /** A metrics listener Prometheus can scrape from another host, securely; scrape config and alert outputs (README "Monitoring"). */
+    monitoring?: EtcdMonitoringArgs;
     /**
      * etcd authentication (default false): every request is checked against the etcd user its client
      * certificate's CN names; the admin and the members' own certificates have the root role, the

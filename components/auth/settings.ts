@@ -2,6 +2,7 @@
  * The authentication settings (`auth`, `clients`, `apiserverPrefix`), checked and defaulted. Runs inside
  * validate.ts before anything is registered; every problem names the field and the fix.
  */
+import { MONITORING_CN } from "../monitoring/listener";
 import { ADMIN_CN, APISERVER_CN } from "../pki";
 import { PEER_CN } from "../render/config";
 import { EtcdClientArgs } from "./types";
@@ -44,6 +45,7 @@ function reservedBecause(name: string, memberNames: string[]): string | undefine
     if (name === ADMIN_CN) return `it is the admin certificate's CN (adminCertPem), which has the root role`;
     if (name === APISERVER_CN) return `it is the kube-apiserver certificate's CN (apiserverCertPem), configured with apiserverPrefix`;
     if (name === PEER_CN) return `it is the CN of every member's peer certificate`;
+    if (name === MONITORING_CN) return `it is the CN of the monitoring certificate (monitoringCertPem), which needs no etcd user`;
     if (name.startsWith(MEMBER_CLIENT_CN_PREFIX)) return `names starting with "${MEMBER_CLIENT_CN_PREFIX}" are the members' own etcdctl certificates (root role)`;
     if (memberNames.includes(name)) return `it is the CN of member ${name}'s server certificate, which can act as a client too`;
     return undefined;

@@ -13,7 +13,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { remote, types } from "@pulumi/command";
 import { KeyPair } from "../pki";
-import { RestorePlan } from "../plan/restore";
+import { RestorePlan } from "../restore/plan";
 import { HostPaths } from "../render/paths";
 import { stepInvocation, stepStdin } from "../render/shell";
 import { ClusterSettings, MemberSettings } from "../settings";

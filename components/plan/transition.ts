@@ -11,7 +11,7 @@ import { foundingBootstraps, MemberBootstrap, nextBootstraps } from "./bootstrap
 import { CaState, caChange } from "./caRotation";
 import { decideLeafRenewal, LeafRenewal } from "./leafRenewal";
 import { membershipChange, quorum } from "./membership";
-import { decideRestore, RestorePlan, RestoreRequest, restoreWords } from "./restore";
+import { decideRestore, RestorePlan, RestoreRequest, restoreWords } from "../restore/plan";
 import { versionChange } from "./version";
 
 /** One member as recorded: identity plus what its etcd reads at start (config without bootstrap-only keys). */
@@ -44,8 +44,8 @@ export interface ClusterRecord {
     /** Shrinking below 3 members is allowed. */
     allowSmallCluster: boolean;
     members: RecordedMember[];
-    /** The snapshot restoreFrom names, if set (see restore.ts). */
-    restore?: RestoreRequest;
+    /** The identity of what restoreFrom names, if set (the request itself is ReviewContext.restoreRequest). */
+    restore?: { id: string };
     /** Authentication and the users the component manages (auth/users.ts); absent in records made before it existed. */
     auth?: AuthRecord;
 }
@@ -78,6 +78,12 @@ export interface ReviewContext {
     previousLeafRenewal?: LeafRenewal;
     previousBootstrap?: Record<string, MemberBootstrap>;
     previousRestore?: RestorePlan | null;
+    /**
+     * What restoreFrom names, described (restore/snapshotFile.ts, backup/storeRestore.ts). Not compared
+     * between runs: a restore from the store resolves to newer backups over time, but only its identity
+     * (the record's restore.id) decides whether it runs.
+     */
+    restoreRequest?: RestoreRequest;
 }
 
 /** Settings that cannot change under a running cluster, and why (each refusal names the fix). */
@@ -124,7 +130,8 @@ const outsideRotation = (r: ClusterRecord) =>
 export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: ReviewContext): TransitionReview {
     const sorted = [...next.members].sort((a, b) => a.name.localeCompare(b.name));
     const keptRestore = ctx.previousRestore ?? null;
-    const restore = decideRestore(next.restore, keptRestore, next.members);
+    const requested = next.restore && ctx.restoreRequest?.id === next.restore.id ? ctx.restoreRequest : undefined;
+    const restore = decideRestore(requested, keptRestore, next.members);
     if (!isRecord(previous)) {
         const leaf = decideLeafRenewal(undefined, true, next.leafCertificates.validityHours, ctx.renewBeforeHours, ctx.now);
         return {

@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterRecord, reviewTransition } from "../../components/plan/transition";
+import { FIXTURE_CERT_PEM } from "../support/fixtureCertificate";
 
 interface Registered {
     type: string;
@@ -21,9 +22,9 @@ pulumi.runtime.setMocks(
             registered.push({ type: args.type, name: args.name, inputs: args.inputs });
             const state: Record<string, unknown> = { ...args.inputs };
             if (args.type === "tls:index/privateKey:PrivateKey") state.privateKeyPem = `PRIVATE-KEY-OF-${args.name}`;
-            if (args.type === "tls:index/selfSignedCert:SelfSignedCert") state.certPem = `CA-CERT-${args.name}`;
+            if (args.type === "tls:index/selfSignedCert:SelfSignedCert") state.certPem = `CA-CERT-${args.name}\n${FIXTURE_CERT_PEM}\n`;
             if (args.type === "tls:index/certRequest:CertRequest") state.certRequestPem = `CSR-${args.name}`;
-            if (args.type === "tls:index/locallySignedCert:LocallySignedCert") state.certPem = `CERT-${args.name}`;
+            if (args.type === "tls:index/locallySignedCert:LocallySignedCert") state.certPem = `CERT-${args.name}\n${FIXTURE_CERT_PEM}\n`;
             if (args.type === "random:index/randomId:RandomId") state.hex = "0123456789abcdef01234567";
             // What the record's check adds (components/record.ts): the real review of a first deployment.
             if (args.type.endsWith(":EtcdClusterRecord")) {
@@ -195,7 +196,9 @@ test("authentication: a certificate per client (CN = name, client auth only); tw
         assert.match(String(r.inputs.create), /etcd-pulumi:etcd1\/auth/);
     }
     const certs = await new Promise<Record<string, { certPem: string; keyPem: string }>>((resolve) => cluster.clientCertificates.apply(resolve));
-    assert.deepEqual(certs, { "app-a": { certPem: "CERT-c1-client.app-a-cert", keyPem: "PRIVATE-KEY-OF-c1-client.app-a-key" } });
+    assert.deepEqual(Object.keys(certs), ["app-a"]);
+    assert.match(certs["app-a"].certPem, /^CERT-c1-client\.app-a-cert\n/);
+    assert.equal(certs["app-a"].keyPem, "PRIVATE-KEY-OF-c1-client.app-a-key");
     assert.equal(await pulumi.isSecret(cluster.clientCertificates), true);
     const record = registered.find((r) => r.name === "c1-record")!.inputs.record as { auth: { enabled: boolean; users: { name: string }[] } };
     assert.equal(record.auth.enabled, true);
@@ -220,4 +223,48 @@ test("the pre-install snapshot step names the version, so it runs again exactly 
     const snap = registered.find((r) => r.name === "c1-snapshot-before-install");
     assert.ok(snap, "snapshot step missing");
     assert.match(String(snap.inputs.stdin), /pre-install-3\.6\.16/);
+});
+
+test("monitoring: Prometheus' client certificate (CN etcd-monitoring, client_auth only) from the leaves' issuer; outputs; host metrics always written", async () => {
+    const { cluster } = await build(members, { monitoring: { port: 2382 } });
+    const csr = registered.find((r) => r.name === "c1-monitoring-csr")!.inputs;
+    assert.equal((csr.subject as { commonName: string }).commonName, "etcd-monitoring");
+    assert.deepEqual([csr.ipAddresses, csr.dnsNames], [[], []]);
+    const cert = registered.find((r) => r.name === "c1-monitoring-cert")!.inputs;
+    assert.deepEqual(cert.allowedUses, ["digital_signature", "key_encipherment", "client_auth"]);
+    assert.equal(cert.caCertPem, registered.find((r) => r.name === "c1-etcd1-server-cert")!.inputs.caCertPem, "issued by the CA that issues the members' certificates");
+    const [certPem, keyPem, scrape, rules] = await new Promise<(string | undefined)[]>((resolve) =>
+        pulumi.all([cluster.monitoringCertPem, cluster.monitoringKeyPem, cluster.prometheusScrapeConfig, cluster.prometheusRules]).apply(resolve),
+    );
+    assert.match(String(certPem), /^CERT-c1-monitoring-cert\n-----BEGIN CERTIFICATE-----/);
+    assert.equal(keyPem, "PRIVATE-KEY-OF-c1-monitoring-key");
+    assert.equal(await pulumi.isSecret(cluster.monitoringKeyPem), true);
+    assert.equal(await pulumi.isSecret(cluster.monitoringCertPem), false);
+    assert.match(String(scrape), /job_name: etcd-c1\n/);
+    assert.match(String(scrape), /- 10\.0\.0\.13:2382\n/);
+    assert.match(String(rules), /alert: etcdMembersDown\n/);
+    assert.match(String(rules), /up\{job="etcd-c1"\}/);
+    const stdin = (registered.find((r) => r.name === "c1-etcd2-configure")!.inputs.stdin as Record<string, string>).value;
+    const file = (p: string) => Buffer.from(stdin.split("\n").find((l) => l.startsWith(`${p} 0644 root:root `))!.split(" ")[3], "base64").toString();
+    assert.match(file("/var/lib/etcd-pulumi/metrics/etcd-certificates.prom"), /^etcd_pulumi_certificate_expiry_timestamp_seconds\{certificate="peer"\} \d{10}$/m);
+    assert.match(file("/var/lib/etcd-pulumi/metrics/etcd-member.prom"), /^etcd_pulumi_member_info\{etcd_cluster="c1",member="etcd2"\} 1$/m);
+    assert.match(stdin, /rm -f '\/var\/lib\/etcd-pulumi\/metrics\/etcd-certificates\.prom'/, "the configure step's delete removes them");
+});
+
+test("monitoring: during a CA rotation's reissue phase the monitoring certificate comes from the new CA, like every leaf", async () => {
+    await build(members, { monitoring: {}, caGeneration: 2, caRotation: "reissue" });
+    const issuer = (n: string) => String(registered.find((r) => r.name === n)!.inputs.caCertPem);
+    assert.match(issuer("c1-monitoring-cert"), /^CA-CERT-c1-ca-g2\n/);
+    assert.equal(issuer("c1-monitoring-cert"), issuer("c1-admin-cert"));
+});
+
+test("monitoring: off (or plain http) registers no monitoring certificate; outputs are undefined when off; host metrics are written anyway", async () => {
+    const { cluster } = await build(members);
+    assert.equal(registered.some((r) => r.name.startsWith("c1-monitoring")), false);
+    const outs = await new Promise<(string | undefined)[]>((resolve) => pulumi.all([cluster.monitoringCertPem, cluster.monitoringKeyPem, cluster.prometheusScrapeConfig, cluster.prometheusRules]).apply(resolve));
+    assert.deepEqual(outs, [undefined, undefined, undefined, undefined]);
+    assert.match((registered.find((r) => r.name === "c1-etcd1-configure")!.inputs.stdin as Record<string, string>).value, /^\/var\/lib\/etcd-pulumi\/metrics\/etcd-certificates\.prom 0644 root:root /m);
+    const plain = await build(members, { monitoring: { plainHttp: true } });
+    assert.equal(registered.some((r) => r.name.startsWith("c1-monitoring")), false);
+    assert.match(String(await new Promise((resolve) => plain.cluster.prometheusScrapeConfig.apply(resolve))), /scheme: http\n/);
 });

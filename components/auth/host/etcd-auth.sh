@@ -43,8 +43,12 @@ run() {
   out=$(ctl "$@" 2>&1) || fail "$what failed: $(brief "$out")"
   printf '%s\n' "$out"
 }
-# in_list WORD LIST: WORD is one of LIST's lines.
-in_list() { printf '%s\n' "$2" | grep -qxF -- "$1"; }
+# in_list WORD LIST: WORD is one of LIST's lines. No pipe: with pipefail, `printf | grep -q` fails now and then
+# (grep exits at the first match, printf gets SIGPIPE).
+in_list() {
+  case $'\n'"$2"$'\n' in *$'\n'"$1"$'\n'*) return 0 ;; esac
+  return 1
+}
 decode() { printf '%s' "$1" | base64 -d; }
 perm_name() {
   case $1 in
