@@ -37,6 +37,7 @@ export const adminCertPem = cluster.adminCertPem;
 export const adminKeyPem = cluster.adminKeyPem;
 export const apiserverCertPem = cluster.apiserverCertPem;
 export const apiserverKeyPem = cluster.apiserverKeyPem;
+export const clientCertificates = cluster.clientCertificates;
 export const etcdctlCommand = cluster.etcdctlCommand;
 export const etcdVersion = cluster.version;
 export const deployedMembers = cluster.deployedMembers;

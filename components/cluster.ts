@@ -3,6 +3,7 @@ import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { remote } from "@pulumi/command";
+import { addAuthAfterBootstrapStep, addAuthStep, AuthStepsInputs } from "./auth/steps";
 import { connectionFor, EtcdMember } from "./member";
 import { pruneScript, snapshotScript } from "./render/membership";
 import { stepInvocation, stepStdin } from "./render/shell";
@@ -15,7 +16,7 @@ import { policySummary } from "./policySummary";
 import { newClusterRecord } from "./provider/clusterRecord";
 import { inspectRestoreSource } from "./restore/snapshotFile";
 import { addRestoreSteps } from "./restore/steps";
-import { EtcdClusterArgs, EtcdDeployedMember } from "./types";
+import { EtcdClientCertificate, EtcdClusterArgs, EtcdDeployedMember } from "./types";
 import { resolveSettings } from "./validate";
 import { deriveBackupKeys, macPads } from "./backup/keys";
 import { BackupHostSecrets } from "./backup/hostFiles";
@@ -71,6 +72,12 @@ export class EtcdCluster extends pulumi.ComponentResource {
     public readonly version: pulumi.Output<string>;
     /** Names and addresses of the members, as deployed. Resolves once the cluster is ready. */
     public readonly deployedMembers: pulumi.Output<EtcdDeployedMember[]>;
+    /**
+     * The declared clients' certificates by client name: { certPem, keyPem } each (CN = the name,
+     * the etcd user it acts as). Resolves once their users are in place.
+     * @secret
+     */
+    public readonly clientCertificates: pulumi.Output<Record<string, EtcdClientCertificate>>;
     /** At preview: what this run will do to the cluster, one line per step (empty when nothing changes). */
     public readonly plannedChanges: pulumi.Output<string[]>;
     /**
@@ -154,8 +161,8 @@ export class EtcdCluster extends pulumi.ComponentResource {
             { parent: this },
         );
         this.plannedChanges = record.plannedChanges;
-        // A restore replaces what the cluster holds: its line is a warning, so no reviewer misses it.
-        record.plannedChanges.apply((lines) => (lines ?? []).forEach((l) => (l.startsWith("RESTORE") ? pulumi.log.warn(l, this) : pulumi.log.info(l, this))));
+        // A restore replaces what the cluster holds, authentication turned on or off changes who may do what: warnings, so no reviewer misses them.
+        record.plannedChanges.apply((lines) => (lines ?? []).forEach((l) => (/^(RESTORE|AUTHENTICATION)/.test(l) ? pulumi.log.warn(l, this) : pulumi.log.info(l, this))));
         const after: pulumi.Resource[] = [record];
 
         // Every leaf certificate is replaced when the record says it is due (no restart needed).
@@ -209,6 +216,9 @@ export class EtcdCluster extends pulumi.ComponentResource {
         const restored = restoreFrom || fromStore
             ? [addRestoreSteps({ prefix: name, settings: s, paths, file: restoreFrom, members: sorted.map((m, k) => ({ settings: m, member: members[k] })), plan: record.restore, after }, this)]
             : [];
+        // Users, roles and authentication before membership and service steps: a joining member adds itself with its own certificate.
+        const authInputs: AuthStepsInputs = { prefix: name, settings: s, paths, runner: first, connection: runner.connection, caBundlePem: pki.caBundlePem, admin: pki.admin, restore: record.restore };
+        const auth = addAuthStep(authInputs, this, [...after, runner.configure, ...restored]);
         const prune = new remote.Command(
             `${name}-remove-members`,
             {
@@ -219,7 +229,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                 create: stepInvocation(`${first.name}/remove-members`, "create", first.sudo),
                 update: stepInvocation(`${first.name}/remove-members`, "update", first.sudo),
             },
-            { parent: this, dependsOn: [...after, runner.configure, ...restored] },
+            { parent: this, dependsOn: [...after, runner.configure, ...restored, auth] },
         );
         // Service steps one member at a time, in name order, after every member's files are in place:
         // a restart that drops the old CA (rotation) must find every peer already holding new certificates.
@@ -230,12 +240,14 @@ export class EtcdCluster extends pulumi.ComponentResource {
             return service;
         });
         const ready = members.map((member) => member.addReadyCheck(services));
+        // A new cluster gets its users, roles and authentication as soon as it has formed.
+        const authAfterBootstrap = addAuthAfterBootstrapStep(authInputs, this, ready);
         // Last: hosts no member uses any more are cleaned (best-effort, bounded), once every member is ready.
         const runId = randomUUID();
         const hostCleanup = new EtcdHostCleanup(
             `${name}-host-cleanup`,
             { hosts: sorted.map((m) => cleanupHost(s, m, paths)), privateKey, attempts: s.dialErrorLimit, connectTimeoutSeconds: s.perDialTimeout, runId },
-            { parent: this, dependsOn: [prune, ...ready] },
+            { parent: this, dependsOn: [prune, ...ready, authAfterBootstrap] },
         );
         hostCleanup.report.apply((r) => (r?.runId === runId ? r.lines : []).forEach((l) => (l.level === "warning" ? pulumi.log.warn(l.text, this) : pulumi.log.info(l.text, this))));
         // Outputs that describe the deployed cluster wait for every member's readiness check.
@@ -255,6 +267,9 @@ export class EtcdCluster extends pulumi.ComponentResource {
         this.version = whenReady(s.version);
         this.deployedMembers = whenReady(s.members.map((m) => ({ name: m.name, address: m.address })));
         this.backupEncryptionKey = backupKey ? pulumi.secret(backupKey) : pulumi.output(undefined);
+        // A client's certificate is of use once its user exists: the output waits for both auth steps.
+        const clientCertificates = Object.fromEntries([...pki.clients].map(([n, kp]) => [n, pulumi.all([kp.certPem, kp.keyPem]).apply(([certPem, keyPem]) => ({ certPem, keyPem }))]));
+        this.clientCertificates = pulumi.secret(pulumi.all([auth.stdout, authAfterBootstrap.stdout, pulumi.all(clientCertificates)]).apply(([, , certs]) => certs));
         this.etcdctlCommand = this.clientEndpoints.apply((e) => `etcdctl --endpoints=${e} --cacert=ca.crt --cert=admin.crt --key=admin.key`);
         const monitoring = monitoringOutputs(name, s, pki.monitoring, this);
         this.monitoringCertPem = monitoring.certPem;
@@ -272,6 +287,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
             adminKeyPem: this.adminKeyPem,
             apiserverCertPem: this.apiserverCertPem,
             apiserverKeyPem: this.apiserverKeyPem,
+            clientCertificates: this.clientCertificates,
             etcdctlCommand: this.etcdctlCommand,
             version: this.version,
             deployedMembers: this.deployedMembers,

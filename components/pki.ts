@@ -1,6 +1,7 @@
 /**
  * The cluster's PKI, all inside Pulumi state: a CA whose key never leaves the deployer, and per member
- * its own server, peer and etcdctl client key pairs; plus admin and kube-apiserver client certificates.
+ * its own server, peer and etcdctl client key pairs; plus admin, kube-apiserver and the declared clients'
+ * certificates (CN = the etcd user each acts as once authentication is on: auth/users.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
@@ -30,6 +31,8 @@ export interface ClusterPki {
     apiserver: KeyPair;
     /** Prometheus' client certificate for the members' https metrics listeners, when monitoring is on over https. */
     monitoring?: KeyPair;
+    /** The declared clients' certificates (auth/settings.ts), by client name (= CN). */
+    clients: Map<string, KeyPair>;
 }
 
 type Usage = "server_auth" | "client_auth";
@@ -127,6 +130,8 @@ export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Res
         });
     }
     const clientSpec = (cn: string): CertSpec => ({ commonName: cn, ipAddresses: [], dnsNames: [], usages: ["client_auth"] });
+    // "client." cannot begin the rest of a member's resource names (member names have no dot), so no name can clash.
+    const clients = new Map(s.auth.clients.map((c) => [c.name, issue(`${prefix}-client.${c.name}`, clientSpec(c.name))]));
     return {
         caBundlePem,
         members,
@@ -134,5 +139,6 @@ export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Res
         apiserver: issue(`${prefix}-apiserver`, clientSpec(APISERVER_CN)),
         // Only when something needs it: a plain-http listener takes no certificate, and no key exists that nobody uses.
         ...(s.monitoring && !s.monitoring.plainHttp ? { monitoring: issue(`${prefix}-monitoring`, clientSpec(MONITORING_CN)) } : {}),
+        clients,
     };
 }

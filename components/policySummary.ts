@@ -27,6 +27,8 @@ export interface EtcdClusterPolicySummary {
     purgeDataOnDestroy: boolean;
     allowEvenMembers: boolean;
     allowSmallCluster: boolean;
+    /** etcd authentication on (`auth`). */
+    authEnabled: boolean;
 }
 
 export function policySummary(s: ClusterSettings): EtcdClusterPolicySummary {
@@ -37,5 +39,6 @@ export function policySummary(s: ClusterSettings): EtcdClusterPolicySummary {
         purgeDataOnDestroy: s.purgeDataOnDestroy,
         allowEvenMembers: s.allowEvenMembers,
         allowSmallCluster: s.allowSmallCluster,
+        authEnabled: s.auth.enabled,
     };
 }

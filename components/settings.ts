@@ -1,4 +1,5 @@
 /** The validated, defaulted form of EtcdClusterArgs that every renderer works from. */
+import { AuthSettings } from "./auth/settings";
 import { BackupSettings } from "./backup/settings";
 import { BackupSelector } from "./backup/catalog";
 import { MonitoringSettings } from "./monitoring/settings";
@@ -82,6 +83,8 @@ export interface ClusterSettings {
     cacheDir: string;
     /** The metrics listener on each member's address, scrape config and alerts (monitoring/), when set. */
     monitoring?: MonitoringSettings;
+    /** etcd authentication and the declared clients (auth/settings.ts). */
+    auth: AuthSettings;
 }
 
 /** The archive file name of a release, as upstream names it. */

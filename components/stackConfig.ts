@@ -46,6 +46,9 @@ export const STACK_CONFIG_KEYS: Record<string, Kind> = {
     backup: "json",
     healthTimeoutSeconds: "integer",
     monitoring: "json",
+    auth: "boolean",
+    clients: "json",
+    apiserverPrefix: "string",
     sshUser: "string",
     sshPrivateKey: "secret",
     sshPrivateKeyPath: "string",
@@ -58,6 +61,8 @@ export const STACK_CONFIG_KEYS: Record<string, Kind> = {
 const MEMBER_FIELDS = ["name", "address", "listenAddress", "sshHost", "sshPort", "sshUser", "hostKey", "replacement"];
 const BINARY_FIELDS = ["path", "url", "sha256", "sha256sums"];
 const BASTION_FIELDS = ["host", "port", "user", "hostKey"];
+const CLIENT_FIELDS = ["name", "permissions"];
+const PERMISSION_FIELDS = ["prefix", "key", "access"];
 
 export function editDistance(a: string, b: string): number {
     const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
@@ -205,6 +210,17 @@ export function readStackConfig(input: StackConfigInput): { args: EtcdClusterArg
     if (Array.isArray(members)) {
         members.forEach((m, i) => {
             if (typeof m === "object" && m !== null) unknownFields(m as Record<string, unknown>, MEMBER_FIELDS, `members[${i}]`, problems);
+        });
+    }
+    if (Array.isArray(parsed.clients)) {
+        parsed.clients.forEach((c, i) => {
+            if (typeof c !== "object" || c === null || Array.isArray(c)) return;
+            unknownFields(c as Record<string, unknown>, CLIENT_FIELDS, `clients[${i}]`, problems);
+            const perms = (c as { permissions?: unknown }).permissions;
+            if (!Array.isArray(perms)) return;
+            perms.forEach((p, j) => {
+                if (typeof p === "object" && p !== null && !Array.isArray(p)) unknownFields(p as Record<string, unknown>, PERMISSION_FIELDS, `clients[${i}].permissions[${j}]`, problems);
+            });
         });
     }
     for (const [key, fields] of [["binary", BINARY_FIELDS], ["sshBastion", BASTION_FIELDS], ["monitoring", MONITORING_FIELDS]] as const) {

@@ -1,4 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { EtcdClientArgs } from "./auth/types";
+
+export { EtcdClientArgs, EtcdClientCertificate, EtcdClientPermissionArgs } from "./auth/types";
 import { EtcdBackupArgs } from "./backup/args";
 
 export { EtcdBackupArgs, EtcdBackupRetentionArgs } from "./backup/args";
@@ -154,6 +157,16 @@ export interface EtcdClusterArgs {
     cacheDir?: string;
     /** A metrics listener Prometheus can scrape from another host, securely; scrape config and alert outputs (README "Monitoring"). */
     monitoring?: EtcdMonitoringArgs;
+    /**
+     * etcd authentication (default false): every request is checked against the etcd user its client
+     * certificate's CN names; the admin and the members' own certificates have the root role, the
+     * kube-apiserver's and each client's only what they are granted (README "Authentication and clients").
+     */
+    auth?: boolean;
+    /** Clients of the cluster: each gets a certificate (output clientCertificates), an etcd user and a role with its permissions. */
+    clients?: EtcdClientArgs[];
+    /** Keys the kube-apiserver certificate may read and write: its --etcd-prefix plus "/" (default "/registry/"). */
+    apiserverPrefix?: string;
 }
 
 /** A member as deployed (output `deployedMembers`). */

@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { isIP } from "node:net";
+import { resolveAuth } from "./auth/settings";
 import { EtcdClusterArgs, EtcdMemberArgs } from "./types";
 import { resolveBackupSettings } from "./backup/settings";
 import { parseBackupSelector } from "./backup/catalog";
@@ -294,6 +295,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
     const healthTimeoutSeconds = args.healthTimeoutSeconds ?? 120;
     positiveInt("healthTimeoutSeconds", healthTimeoutSeconds);
     const monitoring = resolveMonitoringSettings(args.monitoring, { clientPort, peerPort, metricsPort }, problems);
+    const auth = resolveAuth(args, members.map((m) => m?.name), problems);
 
     if (problems.length > 0) throw new EtcdConfigError(problems);
 
@@ -349,6 +351,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         backup,
         healthTimeoutSeconds,
         ...(monitoring ? { monitoring } : {}),
+        auth,
         cacheDir: args.cacheDir ?? path.join(process.env.ETCD_PULUMI_CACHE ?? path.join(os.homedir(), ".cache", "etcd-pulumi"), "downloads"),
     };
 }

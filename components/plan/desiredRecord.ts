@@ -1,4 +1,5 @@
 /** The record of what the current config asks for (compared with the recorded deployment by transition.ts). */
+import { authRecord } from "../auth/users";
 import { renderEtcdConfig } from "../render/config";
 import { runtimeConfig } from "../render/files";
 import { HostPaths } from "../render/paths";
@@ -30,5 +31,6 @@ export function desiredRecord(s: ClusterSettings, paths: HostPaths, binarySha256
         })),
         ...(restore ? { restore: { id: restore.id } } : {}),
         hostCleanup: "cluster",
+        auth: authRecord(s.auth, s.members.map((m) => m.name)),
     };
 }

@@ -5,6 +5,8 @@
  * the cluster is registered, so a refusal fails the preview before anything is touched.
  */
 import { parse } from "yaml";
+import { authAtDefaults, authWords } from "../auth/plan";
+import { AuthRecord } from "../auth/users";
 import { foundingBootstraps, MemberBootstrap, nextBootstraps } from "./bootstrap";
 import { CaState, caChange } from "./caRotation";
 import { decideLeafRenewal, LeafRenewal } from "./leafRenewal";
@@ -49,6 +51,8 @@ export interface ClusterRecord {
      * host (components/hostCleanup/). Absent in records of earlier versions, whose member steps still do.
      */
     hostCleanup?: "cluster";
+    /** Authentication and the users the component manages (auth/users.ts); absent in records made before it existed. */
+    auth?: AuthRecord;
 }
 
 export interface Refusal {
@@ -120,6 +124,8 @@ const outsideRotation = (r: ClusterRecord) =>
         keyAlgorithm: undefined,
         hostCleanup: undefined,
         allowSmallCluster: undefined,
+        // A record from before authentication existed has none; at its defaults it is the same as none.
+        auth: authAtDefaults(r.auth) ? undefined : r.auth,
         members: r.members.map((m) => ({ name: m.name, address: m.address, replacement: m.replacement ?? 0, config: m.config })),
     });
 
@@ -136,7 +142,11 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
         const leaf = decideLeafRenewal(undefined, true, next.leafCertificates.validityHours, ctx.renewBeforeHours, ctx.now);
         return {
             refusals: [],
-            changes: [`new cluster: ${names(sorted)} bootstrap together (etcd ${next.version})`, ...(restore ? restoreWords(restore, next.dataDir, false) : [])],
+            changes: [
+                `new cluster: ${names(sorted)} bootstrap together (etcd ${next.version})`,
+                ...(restore ? restoreWords(restore, next.dataDir, false) : []),
+                ...(next.auth ? authWords(undefined, next.auth, false) : []),
+            ],
             leafRenewal: leaf.renewal,
             bootstrap: foundingBootstraps(next.members),
             restore: restore ?? keptRestore,
@@ -212,6 +222,9 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
             changes: [
                 ...ca.words,
                 ...restoreWords(restore, next.dataDir, true),
+                // The snapshot brings the users, roles and authentication it was taken with: the auth step sets them to the config again.
+                ...(next.auth ? authWords(previous.auth, next.auth, true) : []),
+                ...(next.auth?.enabled ? [`authentication: after the restore, users, roles and permissions are set to the config again (the snapshot holds those of its time)`] : []),
                 ...(leafChanged || leaf.renewingExpiry ? [`every member: new leaf certificates (no restart needed beyond the restore)`] : []),
                 ...gone.map((r) => `${r.name} (${r.address}): not in the restored cluster; its etcd service is stopped and disabled, its files removed, its data dir kept`),
             ],
@@ -231,6 +244,8 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
     if (kind !== "same") {
         changes.push(`etcd ${previous.version} -> ${next.version} (${kind} upgrade): verified snapshot on ${sorted[0].name}, new binaries on every member, then the restarts below`);
     }
+    // The auth step runs before membership and service steps (auth/steps.ts).
+    if (next.auth) changes.push(...authWords(previous.auth, next.auth, true));
     const replaced = new Set(plan.remove.filter((r) => plan.add.some((a) => a.member.name === r.name)).map((r) => r.name));
     const pruned = plan.remove.filter((r) => !replaced.has(r.name));
     if (pruned.length > 0) {

@@ -20,6 +20,8 @@ export interface ClusterView {
     purgeDataOnDestroy: boolean;
     allowEvenMembers: boolean;
     allowSmallCluster: boolean;
+    /** Undefined for an etcd-pulumi older than authentication: only the rule about it reports that, the others still judge the cluster. */
+    authEnabled?: boolean;
 }
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -42,6 +44,7 @@ export function readClusterView(props: Record<string, unknown>): { cluster: Clus
     for (const flag of ["purgeDataOnDestroy", "allowEvenMembers", "allowSmallCluster"]) {
         if (typeof props[flag] !== "boolean") missing.push(flag);
     }
+    if (props.authEnabled !== undefined && typeof props.authEnabled !== "boolean") missing.push("authEnabled");
     if (missing.length > 0) return { missing };
     return {
         cluster: {
@@ -51,6 +54,7 @@ export function readClusterView(props: Record<string, unknown>): { cluster: Clus
             purgeDataOnDestroy: props.purgeDataOnDestroy as boolean,
             allowEvenMembers: props.allowEvenMembers as boolean,
             allowSmallCluster: props.allowSmallCluster as boolean,
+            ...(props.authEnabled !== undefined ? { authEnabled: props.authEnabled as boolean } : {}),
         },
     };
 }

@@ -1,7 +1,8 @@
 /**
  * The policy pack (policy/) through the real CLI: `pulumi preview --policy-pack policy`, preview only,
  * no host reachable. The repo's dev stack passes (its unpinned host keys only advised); the repo's prod
- * stack passes clean; a prod stack that breaks every rule is refused, each rule naming what and the fix.
+ * stack passes clean (authentication on, as the pack requires there); a prod stack that breaks every rule is
+ * refused, each rule naming what and the fix.
  */
 import { after, before, test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -107,6 +108,7 @@ pulumiSuite("policy pack (pulumi preview --policy-pack policy, real CLI)", { tim
             allowEvenMembers: true,
             sshBastion: bastion,
             purgeDataOnDestroy: true,
+            auth: false,
             version: UNSUPPORTED,
             binary: mirror.binary,
         });
@@ -124,7 +126,8 @@ pulumiSuite("policy pack (pulumi preview --policy-pack policy, real CLI)", { tim
         assert.match(keys[1], /^sshBastion \(198\.51\.100\.10\): hostKey is not pinned.* Fix: set sshBastion\.hostKey/);
         assert.match(messages("etcd-no-purge-in-prod")[0], /^purgeDataOnDestroy: true on prod stack "prod".* Fix: remove purgeDataOnDestroy/);
         assert.match(messages("etcd-supported-version")[0], /^version: etcd 3\.5\.20 is not supported\. Fix: set version to a 3\.6\.x release/);
-        assert.equal(found.length, 5, JSON.stringify(found));
+        assert.match(messages("etcd-auth-in-prod")[0], /^auth is off on prod stack "prod": every certificate from the cluster's CA .* Fix: set auth: true/);
+        assert.equal(found.length, 6, JSON.stringify(found));
         assert.ok(mirror.served.includes(`/v${UNSUPPORTED}/SHA256SUMS`), "the program itself got as far as the release");
         assert.doesNotMatch(out, /BEGIN OPENSSH PRIVATE KEY/);
     });

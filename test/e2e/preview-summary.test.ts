@@ -65,7 +65,7 @@ pulumiSuite("npm run preview: the reviewer's summary of a preview (real Pulumi C
             assert.ok(out.includes(block), `expected ${JSON.stringify(block)} in:\n${out}`);
         }
         assert.equal(out.match(/^ {2}etcd-\S+ \(.*\):$/gm)?.length, MEMBERS.length, "one block per member");
-        assert.ok(out.endsWith("Policy:\n  policy pack: no violations (etcd-pulumi 0.1.0)\n  passed: etcd-host-keys-pinned, etcd-members-odd, etcd-no-purge-in-prod, etcd-supported-version\nResult: ok\n"), out);
+        assert.ok(out.endsWith("Policy:\n  policy pack: no violations (etcd-pulumi 0.1.0)\n  passed: etcd-auth-in-prod, etcd-host-keys-pinned, etcd-members-odd, etcd-no-purge-in-prod, etcd-supported-version\nResult: ok\n"), out);
         assert.doesNotMatch(r.stdout + r.stderr, /BEGIN OPENSSH PRIVATE KEY/);
     });
 

@@ -156,6 +156,7 @@ test("the component's own inputs are its policy summary, with no secret in them"
         purgeDataOnDestroy: true,
         allowEvenMembers: false,
         allowSmallCluster: false,
+        authEnabled: false,
     });
     assert.doesNotMatch(JSON.stringify(component.inputs), /SSH-PRIVATE-KEY|PRIVATE-KEY-OF|1b47061264138c4ac30d75fd1eb44270/);
 });
@@ -178,6 +179,30 @@ test("secrets reach hosts only on stdin; no command text carries a script or a k
     assert.equal(Buffer.from(line.split(" ")[3], "base64").toString(), "PRIVATE-KEY-OF-c1-etcd1-server-key");
     const conn = configure.inputs.connection as Record<string, string>;
     assert.equal(conn["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", "connection (with the SSH key) is secret");
+});
+
+test("authentication: a certificate per client (CN = name, client auth only); two auth steps whose stdin (with the admin key) is secret; clientCertificates secret", async () => {
+    const { cluster } = await build(members, { auth: true, clients: [{ name: "app-a", permissions: [{ prefix: "/app-a/", access: "readwrite" }] }] });
+    const csr = registered.find((r) => r.name === "c1-client.app-a-csr")!.inputs;
+    assert.equal((csr.subject as { commonName: string }).commonName, "app-a");
+    assert.deepEqual([csr.ipAddresses, csr.dnsNames], [[], []]);
+    assert.deepEqual(registered.find((r) => r.name === "c1-client.app-a-cert")!.inputs.allowedUses, ["digital_signature", "key_encipherment", "client_auth"]);
+    for (const step of ["c1-auth", "c1-auth-after-bootstrap"]) {
+        const r = registered.find((x) => x.name === step && x.type === "command:remote:Command");
+        assert.ok(r, `${step} missing`);
+        const stdin = r.inputs.stdin as Record<string, string>;
+        assert.equal(stdin["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", `${step}: stdin is secret`);
+        assert.ok(stdin.value.includes(Buffer.from("PRIVATE-KEY-OF-c1-admin-key").toString("base64")), `${step} carries the admin key`);
+        assert.match(String(r.inputs.create), /etcd-pulumi:etcd1\/auth/);
+    }
+    const certs = await new Promise<Record<string, { certPem: string; keyPem: string }>>((resolve) => cluster.clientCertificates.apply(resolve));
+    assert.deepEqual(Object.keys(certs), ["app-a"]);
+    assert.match(certs["app-a"].certPem, /^CERT-c1-client\.app-a-cert\n/);
+    assert.equal(certs["app-a"].keyPem, "PRIVATE-KEY-OF-c1-client.app-a-key");
+    assert.equal(await pulumi.isSecret(cluster.clientCertificates), true);
+    const record = registered.find((r) => r.name === "c1-record")!.inputs.record as { auth: { enabled: boolean; users: { name: string }[] } };
+    assert.equal(record.auth.enabled, true);
+    assert.deepEqual(record.auth.users.map((u) => u.name), ["etcd-admin", "etcdctl-etcd1", "etcdctl-etcd2", "etcdctl-etcd3", "kube-apiserver-etcd-client", "app-a"]);
 });
 
 test("service steps are chained in name order so restarts roll one member at a time", async () => {
@@ -268,5 +293,5 @@ test("no host step ever deletes on its host (each is kept on delete); the host-c
     assert.equal(key["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", "the SSH key is a secret input");
     const deps = seen.find((r) => r.name === "c1-host-cleanup")!.opts.dependsOn as pulumi.Resource[];
     const depNames = await Promise.all(deps.map((d) => new Promise<string>((resolve) => (d as pulumi.CustomResource).urn.apply((u) => resolve(u.split("::").pop()!)))));
-    assert.deepEqual(depNames.sort(), ["c1-etcd1-ready", "c1-etcd2-ready", "c1-etcd3-ready", "c1-remove-members"]);
+    assert.deepEqual(depNames.sort(), ["c1-auth-after-bootstrap", "c1-etcd1-ready", "c1-etcd2-ready", "c1-etcd3-ready", "c1-remove-members"]);
 });

@@ -5,6 +5,7 @@ import { EtcdClusterArgs } from "../../components/types";
 import { resolveSettings } from "../../components/validate";
 import { policySummary } from "../../components/policySummary";
 import { ClusterView, clusterRules, isProdStack, readClusterView } from "../../policy/rules";
+import { authInProd } from "../../policy/rules/authInProd";
 import { hostKeysPinned } from "../../policy/rules/hostKeysPinned";
 import { membersOdd } from "../../policy/rules/membersOdd";
 import { noPurgeInProd } from "../../policy/rules/noPurgeInProd";
@@ -43,6 +44,7 @@ test("the policy summary holds plain facts and no secret, key or token", () => {
         purgeDataOnDestroy: true,
         allowEvenMembers: true,
         allowSmallCluster: false,
+        authEnabled: false,
     });
     const text = JSON.stringify(summary);
     for (const secret of ["SECRET-KEY-MATERIAL", "PRIVATE KEY", "AAAAC3Nza", "token-not-for-policies"]) assert.ok(!text.includes(secret), `summary carries ${secret}`);
@@ -58,12 +60,29 @@ test("the pack reads exactly what the component sends; a cluster without a summa
     const bad = readClusterView({ ...s, members: [{ name: "etcd1" }], bastion: { host: "b" } });
     assert.ok("missing" in bad);
     assert.deepEqual(bad.missing, ["members[0] {name, address, sshHost, hostKeyPinned}", "bastion {host, hostKeyPinned}"]);
+    // An etcd-pulumi from before authentication sends no authEnabled: the other rules still judge it (etcd-auth-in-prod reports it).
+    const { authEnabled, ...older } = s;
+    assert.equal(authEnabled, false);
+    assert.deepEqual(readClusterView({ ...older }), { cluster: older });
+    assert.deepEqual(readClusterView({ ...s, authEnabled: "yes" }), { missing: ["authEnabled"] });
+});
+
+test("etcd-auth-in-prod: authentication on, mandatory on prod* stacks; not checked elsewhere", () => {
+    assert.equal(authInProd.level("prod"), "mandatory");
+    assert.deepEqual(authInProd.violations(view({ auth: true }), "prod"), []);
+    assert.deepEqual(authInProd.violations(view(), "dev"), []);
+    assert.deepEqual(authInProd.violations(view(), "staging"), []);
+    const [off] = authInProd.violations(view(), "prod-eu");
+    assert.match(off, /^auth is off on prod stack "prod-eu": every certificate from the cluster's CA .* can read, write and delete every key.* Fix: set auth: true \(etcd-pulumi:auth in the stack config\)/);
+    const { authEnabled: _dropped, ...older } = view();
+    assert.equal(_dropped, false);
+    assert.match(authInProd.violations(older, "prod")[0], /does not report whether authentication is on \(an etcd-pulumi older than this policy pack\).* Fix: upgrade etcd-pulumi and set auth: true/);
 });
 
 test("prod stacks are the ones whose name starts with prod", () => {
     for (const s of ["prod", "prod-eu", "production"]) assert.equal(isProdStack(s), true, s);
     for (const s of ["dev", "staging", "preprod", "Prod", ""]) assert.equal(isProdStack(s), false, s);
-    assert.deepEqual(clusterRules.map((r) => r.name), ["etcd-members-odd", "etcd-host-keys-pinned", "etcd-no-purge-in-prod", "etcd-supported-version"]);
+    assert.deepEqual(clusterRules.map((r) => r.name), ["etcd-members-odd", "etcd-host-keys-pinned", "etcd-no-purge-in-prod", "etcd-supported-version", "etcd-auth-in-prod"]);
 });
 
 test("etcd-members-odd: odd and at least 3, whatever allowEvenMembers or allowSmallCluster say", () => {
