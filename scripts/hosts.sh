@@ -159,6 +159,11 @@ check_kernel() {
     grep -qw overlay /proc/filesystems || die "the kernel has no overlayfs (needed for per-host disks); load it with 'modprobe overlay'."
   fi
   [ -n "$(cgroup_roots)" ] || die "no cgroup hierarchy mounted at /sys/fs/cgroup (systemd inside the hosts needs one); mount cgroup2 on /sys/fs/cgroup."
+  # Each host's systemd takes inotify instances; with several sets up the kernel's default (128) runs out
+  # and containers fail to boot ("Too many open files").
+  local inotify
+  inotify=$(cat /proc/sys/fs/inotify/max_user_instances 2>/dev/null || echo 1024)
+  if [ "$inotify" -lt 1024 ]; then sysctl -qw fs.inotify.max_user_instances=1024 2>/dev/null || log "warning: fs.inotify.max_user_instances is $inotify; raise it if hosts fail to boot"; fi
 }
 
 # One lock per host set for every command, so parallel calls (CI) on a set don't race, while other
