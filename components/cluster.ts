@@ -148,6 +148,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         } else {
             restoreRequest = pulumi.output(release.then((r) => (restoreFrom ? inspectRestoreSource(restoreFrom, r, s.version, s.arch, s.cacheDir) : undefined)));
         }
+        const runId = randomUUID();
         const record = newClusterRecord(
             `${name}-record`,
             {
@@ -157,9 +158,13 @@ export class EtcdCluster extends pulumi.ComponentResource {
                 restoreRequest,
                 renewBeforeHours: s.certRenewBeforeHours,
                 now: process.env.ETCD_PULUMI_NOW ?? new Date().toISOString(),
+                runId,
             },
             { parent: this },
         );
+        // Whether this run creates the cluster (the record says so for this run only): then nothing runs before
+        // the members start (no data to snapshot, nobody to remove, no users yet), and they start together.
+        const fresh = pulumi.all([record.runId, record.freshCluster]).apply(([r, f]) => r === runId && f === true);
         this.plannedChanges = record.plannedChanges;
         // A restore replaces what the cluster holds, authentication turned on or off changes who may do what: warnings, so no reviewer misses them.
         record.plannedChanges.apply((lines) => (lines ?? []).forEach((l) => (/^(RESTORE|AUTHENTICATION)/.test(l) ? pulumi.log.warn(l, this) : pulumi.log.info(l, this))));
@@ -202,7 +207,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
                         release,
                         privateKey,
                         after,
-                        installAfter: [snapshot],
+                        installAfter: fresh.apply((f): pulumi.Resource[] => (f ? [] : [snapshot])),
                         backupSecrets,
                     },
                     // Not even the member's component is registered before the record accepted the change.
@@ -233,21 +238,25 @@ export class EtcdCluster extends pulumi.ComponentResource {
         );
         // Service steps one member at a time, in name order, after every member's files are in place:
         // a restart that drops the old CA (rotation) must find every peer already holding new certificates.
-        let previous: pulumi.Resource[] = [prune, ...members.map((x) => x.configure)];
+        // The members of a new cluster start together instead, each once its own files are in place (a
+        // founder's start does not wait for the others: etcd keeps dialling its peers until a quorum runs);
+        // still after the snapshot, auth and remove-members steps, whose first runs expect no etcd running yet.
+        const configures = members.map((x) => x.configure);
+        let previous: pulumi.Resource[] = [prune, ...configures];
         const services = members.map((member) => {
-            const service = member.addService(previous);
+            const chained = previous;
+            const service = member.addService(fresh.apply((f) => (f ? [member.configure, snapshot, prune] : chained)));
             previous = [service];
             return service;
         });
         const ready = members.map((member) => member.addReadyCheck(services));
-        // A new cluster gets its users, roles and authentication as soon as it has formed.
-        const authAfterBootstrap = addAuthAfterBootstrapStep(authInputs, this, ready);
+        // A new cluster with authentication on gets its users, roles and authentication as soon as it has formed.
+        const authAfterBootstrap = s.auth.enabled ? addAuthAfterBootstrapStep(authInputs, this, ready) : undefined;
         // Last: hosts no member uses any more are cleaned (best-effort, bounded), once every member is ready.
-        const runId = randomUUID();
         const hostCleanup = new EtcdHostCleanup(
             `${name}-host-cleanup`,
             { hosts: sorted.map((m) => cleanupHost(s, m, paths)), privateKey, attempts: s.dialErrorLimit, connectTimeoutSeconds: s.perDialTimeout, runId },
-            { parent: this, dependsOn: [prune, ...ready, authAfterBootstrap] },
+            { parent: this, dependsOn: [prune, ...ready, ...(authAfterBootstrap ? [authAfterBootstrap] : [])] },
         );
         hostCleanup.report.apply((r) => (r?.runId === runId ? r.lines : []).forEach((l) => (l.level === "warning" ? pulumi.log.warn(l.text, this) : pulumi.log.info(l.text, this))));
         // Outputs that describe the deployed cluster wait for every member's readiness check.
@@ -269,7 +278,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
         this.backupEncryptionKey = backupKey ? pulumi.secret(backupKey) : pulumi.output(undefined);
         // A client's certificate is of use once its user exists: the output waits for both auth steps.
         const clientCertificates = Object.fromEntries([...pki.clients].map(([n, kp]) => [n, pulumi.all([kp.certPem, kp.keyPem]).apply(([certPem, keyPem]) => ({ certPem, keyPem }))]));
-        this.clientCertificates = pulumi.secret(pulumi.all([auth.stdout, authAfterBootstrap.stdout, pulumi.all(clientCertificates)]).apply(([, , certs]) => certs));
+        this.clientCertificates = pulumi.secret(pulumi.all([auth.stdout, authAfterBootstrap?.stdout, pulumi.all(clientCertificates)]).apply(([, , certs]) => certs));
         this.etcdctlCommand = this.clientEndpoints.apply((e) => `etcdctl --endpoints=${e} --cacert=ca.crt --cert=admin.crt --key=admin.key`);
         const monitoring = monitoringOutputs(name, s, pki.monitoring, this);
         this.monitoringCertPem = monitoring.certPem;

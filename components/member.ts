@@ -41,7 +41,7 @@ export interface EtcdMemberInputs {
     /** Resources every step of this member waits for (the cluster's record, whose check guards the change). */
     after: pulumi.Resource[];
     /** Steps that must finish before a (new) release is installed, e.g. the pre-upgrade snapshot. */
-    installAfter?: pulumi.Resource[];
+    installAfter?: pulumi.Input<pulumi.Resource[]>;
     /** The secrets of the off-host backup's files, when settings.backup is set. */
     backupSecrets?: pulumi.Output<BackupHostSecrets>;
 }
@@ -167,7 +167,7 @@ export class EtcdMember extends pulumi.ComponentResource {
                     ),
                 ),
             },
-            { parent: this, dependsOn: [upload, ...inputs.after, ...(inputs.installAfter ?? [])], additionalSecretOutputs: ["stdin"] },
+            { parent: this, dependsOn: pulumi.output(inputs.installAfter ?? []).apply((extra) => [upload, ...inputs.after, ...extra]), additionalSecretOutputs: ["stdin"] },
         );
         this.registerOutputs({ name: this.name, clientUrl: this.clientUrl, peerUrl: this.peerUrl });
     }
@@ -194,7 +194,7 @@ export class EtcdMember extends pulumi.ComponentResource {
      * restarts it when what etcd reads at start changed. Whether a restart is needed is decided on the
      * host (serviceScript), not by this resource's diff. `after`: the cluster chains these one member at a time.
      */
-    addService(after: pulumi.Resource[]): remote.Command {
+    addService(after: pulumi.Input<pulumi.Resource[]>): remote.Command {
         const { settings: s, member: m, paths } = this.inputs;
         const unit = this.unit;
         return new remote.Command(

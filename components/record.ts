@@ -7,6 +7,7 @@
  * `plannedChanges`, which the component prints at preview.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ModuleDynamicResource } from "./moduleDynamicResource";
 import { MemberBootstrap } from "./plan/bootstrap";
 import { LeafRenewal } from "./plan/leafRenewal";
 import { RestorePlan, RestoreRequest } from "./restore/plan";
@@ -19,6 +20,8 @@ interface RecordInputs {
     renewBeforeHours: number;
     /** What restoreFrom names, described; not kept, not compared (see ReviewContext.restoreRequest). */
     restoreRequest?: RestoreRequest;
+    /** This run's identity; not kept, not compared. freshCluster below counts only for the run that set it. */
+    runId: string;
 }
 
 interface RecordState {
@@ -28,13 +31,16 @@ interface RecordState {
     bootstrap: Record<string, MemberBootstrap>;
     /** The last restore (restore.ts), null when none. */
     restore: RestorePlan | null;
+    runId?: string;
+    /** Whether the run `runId` creates the cluster (no deployment recorded before it). */
+    freshCluster?: boolean;
 }
 
 // Kept and compared: record, renewBeforeHours, leafRenewal, bootstrap and restore (the last three set by check). plannedChanges
 // is the plan text of the last check, now the program's clock, restoreRequest the description of what restoreFrom names (its
 // identity is in record), __provider the serialized provider: none is compared.
 const kept = (p: Partial<RecordState>) => JSON.stringify([p.record, p.renewBeforeHours, p.leafRenewal, p.bootstrap, p.restore ?? null]);
-const outs = (s: RecordState) => ({ record: s.record, renewBeforeHours: s.renewBeforeHours, leafRenewal: s.leafRenewal, bootstrap: s.bootstrap, restore: s.restore ?? null, plannedChanges: [] });
+const outs = (s: RecordState) => ({ record: s.record, renewBeforeHours: s.renewBeforeHours, leafRenewal: s.leafRenewal, bootstrap: s.bootstrap, restore: s.restore ?? null, plannedChanges: [], runId: s.runId, freshCluster: s.freshCluster === true });
 
 export const clusterRecordProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: Partial<RecordState> | undefined, news: RecordInputs) {
@@ -47,7 +53,7 @@ export const clusterRecordProvider: pulumi.dynamic.ResourceProvider = {
             restoreRequest: news.restoreRequest,
         });
         return {
-            inputs: { ...news, leafRenewal: review.leafRenewal, bootstrap: review.bootstrap, restore: review.restore, plannedChanges: review.changes },
+            inputs: { ...news, leafRenewal: review.leafRenewal, bootstrap: review.bootstrap, restore: review.restore, plannedChanges: review.changes, freshCluster: review.freshCluster },
             failures: review.refusals.map((r) => ({ property: r.property, reason: r.reason })),
         };
     },
@@ -69,12 +75,14 @@ export interface EtcdClusterRecordArgs {
     /** The current time; ETCD_PULUMI_NOW (ISO 8601) overrides it, to test renewal. */
     now: string;
     restoreRequest?: pulumi.Input<RestoreRequest | undefined>;
+    /** A new identity every run (cluster.ts): the record's freshCluster output counts only for the run that set it. */
+    runId: string;
 }
 
 /** What the record registers: its inputs, and its outputs unset (check and create fill them in). */
-export const recordProperties = (args: EtcdClusterRecordArgs) => ({ ...args, leafRenewal: undefined, bootstrap: undefined, restore: undefined, plannedChanges: undefined });
+export const recordProperties = (args: EtcdClusterRecordArgs) => ({ ...args, leafRenewal: undefined, bootstrap: undefined, restore: undefined, plannedChanges: undefined, freshCluster: undefined });
 
-export class EtcdClusterRecord extends pulumi.dynamic.Resource {
+export class EtcdClusterRecord extends ModuleDynamicResource {
     /** At preview: what this run will do, one line per step; empty when nothing changes. */
     declare public readonly plannedChanges: pulumi.Output<string[]>;
     /** The leaf certificates' generation: they are replaced when it changes. */
@@ -83,8 +91,13 @@ export class EtcdClusterRecord extends pulumi.dynamic.Resource {
     declare public readonly bootstrap: pulumi.Output<Record<string, MemberBootstrap>>;
     /** The last restore from a snapshot (plan/restore.ts), null when there was none. */
     declare public readonly restore: pulumi.Output<RestorePlan | null>;
+    /** The run that last created or updated the record (its runId input). */
+    declare public readonly runId: pulumi.Output<string>;
+    /** Whether that run creates the cluster: its members then start together (cluster.ts). */
+    declare public readonly freshCluster: pulumi.Output<boolean>;
 
     constructor(name: string, args: EtcdClusterRecordArgs, opts?: pulumi.CustomResourceOptions) {
-        super(clusterRecordProvider, name, recordProperties(args), opts, "etcd-pulumi", "EtcdClusterRecord");
+        // The dynamic-provider host loads this module's clusterRecordProvider (moduleDynamicResource.ts).
+        super(__filename, "clusterRecordProvider", "etcd-pulumi", "EtcdClusterRecord", name, recordProperties(args), opts);
     }
 }

@@ -40,3 +40,6 @@ export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 export PULUMI_IGNORE_AMBIENT_PLUGINS=true
 # `npm run build` type-checks; Pulumi's ts-node only transpiles (much faster program start).
 export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
+# Node's on-disk compile cache for every node process the CLI starts (the program, the dynamic-provider host,
+# the policy pack): loading @pulumi/pulumi costs about 40% less once cached (issue 17's measurements).
+export NODE_COMPILE_CACHE="${NODE_COMPILE_CACHE:-$ETCD_PULUMI_CACHE/node-compile-cache}"

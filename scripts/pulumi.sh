@@ -16,4 +16,6 @@ if [ "$PULUMI_BACKEND_URL" = "$local_state" ]; then
     export PULUMI_CONFIG_PASSPHRASE="${ETCD_PULUMI_DEV_PASSPHRASE:-etcd-pulumi-local-dev}"
   fi
 fi
+# The stack program runs compiled (Pulumi.yaml main: dist/index.js): rebuild it when a source changed.
+bash "$ETCD_PULUMI_ROOT/scripts/build.sh" --if-stale >&2
 exec pulumi "$@"

@@ -10,6 +10,7 @@
  * once: a later run without changes returns the stored report of an older run.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { ModuleDynamicResource } from "../moduleDynamicResource";
 import { runOverSsh } from "../deployerSsh/run";
 import { CleanupHost, CleanupOutcome, leavingHosts, outcomeLine } from "./plan";
 
@@ -89,11 +90,12 @@ export interface EtcdHostCleanupArgs {
     runId: string;
 }
 
-export class EtcdHostCleanup extends pulumi.dynamic.Resource {
+export class EtcdHostCleanup extends ModuleDynamicResource {
     /** What this run's clean-up did (hosts reached, skipped), tagged with the run id. */
     declare public readonly report: pulumi.Output<HostCleanupReport>;
 
     constructor(name: string, args: EtcdHostCleanupArgs, opts?: pulumi.CustomResourceOptions) {
-        super(hostCleanupProvider, name, { ...args, privateKey: pulumi.secret(args.privateKey), report: undefined }, { ...opts, additionalSecretOutputs: ["privateKey"] }, "etcd-pulumi", "EtcdHostCleanup");
+        // The dynamic-provider host loads this module's hostCleanupProvider (moduleDynamicResource.ts).
+        super(__filename, "hostCleanupProvider", "etcd-pulumi", "EtcdHostCleanup", name, { ...args, privateKey: pulumi.secret(args.privateKey), report: undefined }, { ...opts, additionalSecretOutputs: ["privateKey"] });
     }
 }

@@ -73,6 +73,8 @@ export interface TransitionReview {
     restore: RestorePlan | null;
     /** Whether this run restores the cluster from a snapshot. */
     restoring: boolean;
+    /** Whether this run creates the cluster: no deployment was recorded before it. */
+    freshCluster: boolean;
 }
 
 /** What the record's check knows besides the two records. */
@@ -151,6 +153,8 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
             bootstrap: foundingBootstraps(next.members),
             restore: restore ?? keptRestore,
             restoring: restore !== undefined,
+            // A restore's steps come first even for a new stack: only a plain new cluster starts its members together.
+            freshCluster: restore === undefined,
         };
     }
     const refusals: Refusal[] = [];
@@ -213,7 +217,7 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
     const recordedBootstrap = ctx.previousBootstrap ?? foundingBootstraps(previous.members);
     // A refused run keeps what was recorded, renewal and bootstraps included.
     if (refusals.length > 0 || "problem" in ca || (membership && "problem" in membership)) {
-        return { refusals, changes: [], leafRenewal: ctx.previousLeafRenewal ?? leaf.renewal, bootstrap: recordedBootstrap, restore: keptRestore, restoring: false };
+        return { refusals, changes: [], leafRenewal: ctx.previousLeafRenewal ?? leaf.renewal, bootstrap: recordedBootstrap, restore: keptRestore, restoring: false, freshCluster: false };
     }
     if (restore) {
         const gone = previous.members.filter((p) => !sorted.some((m) => m.name === p.name));
@@ -233,10 +237,11 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
             bootstrap: foundingBootstraps(next.members),
             restore,
             restoring: true,
+            freshCluster: false,
         };
     }
 
-    if (!membership || "problem" in membership) return { refusals, changes: [], leafRenewal: leaf.renewal, bootstrap: recordedBootstrap, restore: keptRestore, restoring: false }; // (refused above)
+    if (!membership || "problem" in membership) return { refusals, changes: [], leafRenewal: leaf.renewal, bootstrap: recordedBootstrap, restore: keptRestore, restoring: false, freshCluster: false }; // (refused above)
     const changes: string[] = [...ca.words];
     const plan = membership.plan;
     const kind = "kind" in version ? version.kind : "same";
@@ -282,5 +287,5 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
     for (const r of pruned) {
         changes.push(`${r.name}: its etcd service is stopped and disabled, its files removed (best-effort at the end of the run: a host that does not answer is reported and skipped); its data dir is kept unless purgeDataOnDestroy is set`);
     }
-    return { refusals, changes, leafRenewal: leaf.renewal, bootstrap: nextBootstraps(recordedBootstrap, previous.members, plan), restore: keptRestore, restoring: false };
+    return { refusals, changes, leafRenewal: leaf.renewal, bootstrap: nextBootstraps(recordedBootstrap, previous.members, plan), restore: keptRestore, restoring: false, freshCluster: false };
 }

@@ -12,7 +12,8 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { ROOT } from "./hosts";
 import { engineEnv } from "./toolchain";
 
-const PROJECT_FILES = ["Pulumi.yaml", "index.ts", "components", "package.json", "tsconfig.json"];
+/** The stack program as Pulumi runs it: compiled (Pulumi.yaml main: dist/index.js; `npm test` builds it first). */
+const PROJECT_FILES = ["Pulumi.yaml", "package.json", "dist/index.js", "dist/components"];
 
 export interface TestProject {
     dir: string;
@@ -32,7 +33,7 @@ export interface StateBackend {
 
 export async function testProject(stackName: string, config: Record<string, unknown>, backend?: StateBackend): Promise<TestProject> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `etcd-pulumi-${stackName}-`));
-    for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true });
+    for (const f of PROJECT_FILES) fs.cpSync(path.join(ROOT, f), path.join(dir, f), { recursive: true, filter: (src) => !src.endsWith(".map") && !src.endsWith(".d.ts") });
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
     let backendUrl = backend?.url;
     if (backendUrl === undefined) {
