@@ -8,6 +8,8 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ETCD_PULUMI_ROOT"
 stamp=dist/.build-stamp
+# A copy of the compiled program without its sources (e.g. a test's project directory) has nothing to build.
+if [ "${1:-}" = --if-stale ] && [ ! -f tsconfig.json ]; then exit 0; fi
 if [ "${1:-}" = --if-stale ] && [ -f "$stamp" ] &&
   [ -z "$(find index.ts components tools bench test policy/rules tsconfig.json package.json -newer "$stamp" \( -name '*.ts' -o -name '*.sh' -o -name '*.awk' -o -name '*.json' \) -not -path '*/node_modules/*' -print -quit)" ]; then
   exit 0

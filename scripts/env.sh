@@ -38,7 +38,7 @@ export PULUMI_SKIP_UPDATE_CHECK=true
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 # Plugins come from PULUMI_HOME at their pinned versions, never from a binary that happens to be on PATH.
 export PULUMI_IGNORE_AMBIENT_PLUGINS=true
-# `npm run build` type-checks; Pulumi's ts-node only transpiles (much faster program start).
+# `npm run build` type-checks; where Pulumi still runs TypeScript (the consumer examples) its ts-node only transpiles.
 export PULUMI_NODEJS_TRANSPILE_ONLY="${PULUMI_NODEJS_TRANSPILE_ONLY:-true}"
 # Node's on-disk compile cache for every node process the CLI starts (the program, the dynamic-provider host,
 # the policy pack): loading @pulumi/pulumi costs about 40% less once cached (issue 17's measurements).

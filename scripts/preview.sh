@@ -26,6 +26,6 @@ rc=0
 PULUMI_DEBUG_COMMANDS=true bash scripts/pulumi.sh preview --stack "$stack" --event-log "$events" "${policy[@]}" "$@" >&2 || rc=$?
 echo >&2
 summary_rc=0
-# Transpile only, like Pulumi runs the program: `npm run build` / `npm test` type-check.
-TS_NODE_TRANSPILE_ONLY=true node -r ts-node/register tools/preview-summary/main.ts "$events" || summary_rc=$?
+# Compiled, like the stack program (scripts/pulumi.sh rebuilt a stale build above).
+node dist/tools/preview-summary/main.js "$events" || summary_rc=$?
 if [ "$rc" -ne 0 ] || [ "$summary_rc" -ne 0 ]; then exit 1; fi

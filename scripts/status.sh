@@ -21,5 +21,6 @@ if [ "$PULUMI_BACKEND_URL" = "$local_state" ]; then
     export PULUMI_CONFIG_PASSPHRASE="${ETCD_PULUMI_DEV_PASSPHRASE:-etcd-pulumi-local-dev}"
   fi
 fi
-# Transpile only, like Pulumi runs the program: `npm run build` / `npm test` type-check.
-TS_NODE_TRANSPILE_ONLY=true exec node -r ts-node/register tools/status/main.ts "$@"
+# Compiled, like the stack program (a stale build is rebuilt first).
+bash "$ETCD_PULUMI_ROOT/scripts/build.sh" --if-stale >&2
+exec node "$ETCD_PULUMI_ROOT/dist/tools/status/main.js" "$@"

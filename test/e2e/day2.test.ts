@@ -98,7 +98,7 @@ pulumiSuite("day 2 from a config diff through pulumi up (real Pulumi CLI)", { ti
             sshDialErrorLimit: 2,
             sshPerDialTimeout: 5,
         });
-        copyIntoProject(p, ["scripts", "tools"]);
+        copyIntoProject(p, ["scripts", "dist/tools"]);
         const up = await p.stack.up({ onOutput: recorder(p, "up-initial") });
         admin = writeCreds(creds, "admin", { ca: up.outputs.caBundlePem.value, cert: up.outputs.adminCertPem.value, key: up.outputs.adminKeyPem.value });
         assert.equal(etcdctl(bin, endpointsOf(current), admin, ["put", "/day2-engine/hello", "world"]).status, 0);

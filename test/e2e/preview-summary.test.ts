@@ -42,7 +42,7 @@ pulumiSuite("npm run preview: the reviewer's summary of a preview (real Pulumi C
         const { archive, sums } = releaseArchive(VERSION);
         mirror = await startReleaseMirror(releasePaths(VERSION, archive, sums));
         p = await testProject("prod", { ...repoStackConfig("prod"), binary: mirror.binary });
-        copyIntoProject(p, ["scripts", "tools", "policy"]);
+        copyIntoProject(p, ["scripts", "dist/tools", "policy"]);
         await setNewSshKey(p);
     });
 
