@@ -15,6 +15,8 @@ interface Registered {
     inputs: Record<string, unknown>;
 }
 const registered: Registered[] = [];
+/** What the mocked record's check says about the run: a cluster created by it, or one deployed before. */
+let mockFreshCluster = false;
 
 pulumi.runtime.setMocks(
     {
@@ -29,7 +31,7 @@ pulumi.runtime.setMocks(
             // What the record's check adds (components/record.ts): the real review of a first deployment.
             if (args.type.endsWith(":EtcdClusterRecord")) {
                 const review = reviewTransition(undefined, args.inputs.record as ClusterRecord, { now: new Date("2026-11-22T00:00:00.000Z"), renewBeforeHours: 720 });
-                Object.assign(state, { leafRenewal: review.leafRenewal, bootstrap: review.bootstrap, plannedChanges: [] });
+                Object.assign(state, { leafRenewal: review.leafRenewal, bootstrap: review.bootstrap, plannedChanges: [], freshCluster: mockFreshCluster && review.freshCluster });
             }
             return { id: `${args.name}-id`, state };
         },
@@ -294,4 +296,37 @@ test("no host step ever deletes on its host (each is kept on delete); the host-c
     const deps = seen.find((r) => r.name === "c1-host-cleanup")!.opts.dependsOn as pulumi.Resource[];
     const depNames = await Promise.all(deps.map((d) => new Promise<string>((resolve) => (d as pulumi.CustomResource).urn.apply((u) => resolve(u.split("::").pop()!)))));
     assert.deepEqual(depNames.sort(), ["c1-etcd1-ready", "c1-etcd2-ready", "c1-etcd3-ready", "c1-remove-members"], "with authentication off there is no auth-after-bootstrap step");
+});
+
+test("service steps: one member at a time on a deployed cluster; a new cluster's members start together, after the steps that expect no etcd yet", async () => {
+    const depsOf = async (fresh: boolean) => {
+        mockFreshCluster = fresh;
+        const seen = new Map<string, pulumi.CustomResourceOptions>();
+        const holder = new pulumi.ComponentResource("test:index:Holder", `holder-${fresh}`, {}, {
+            transformations: [(a) => { seen.set(a.name, a.opts); return undefined; }],
+        });
+        registered.length = 0;
+        const { EtcdCluster } = await import("../../components");
+        new EtcdCluster("c1", { members, ssh: { privateKey: pulumi.secret("SSH-PRIVATE-KEY") }, binary: { path: archive, sha256: sha } }, { parent: holder });
+        await settle();
+        const names = async (deps: unknown) => {
+            const list = (await new Promise<pulumi.Resource[]>((resolve) => pulumi.output(deps as pulumi.Input<pulumi.Resource[]>).apply((d) => resolve(d ?? [])))) as pulumi.CustomResource[];
+            return (await Promise.all(list.map((d) => new Promise<string>((resolve) => d.urn.apply((u) => resolve(u.split("::").pop()!)))))).sort();
+        };
+        return Promise.all(["etcd1", "etcd2", "etcd3"].map(async (n) => [n, await names(seen.get(`c1-${n}-service`)!.dependsOn)] as const));
+    };
+    try {
+        assert.deepEqual(Object.fromEntries(await depsOf(false)), {
+            etcd1: ["c1-etcd1-configure", "c1-etcd2-configure", "c1-etcd3-configure", "c1-remove-members"],
+            etcd2: ["c1-etcd1-service"],
+            etcd3: ["c1-etcd2-service"],
+        });
+        assert.deepEqual(Object.fromEntries(await depsOf(true)), {
+            etcd1: ["c1-etcd1-configure", "c1-remove-members", "c1-snapshot-before-install"],
+            etcd2: ["c1-etcd2-configure", "c1-remove-members", "c1-snapshot-before-install"],
+            etcd3: ["c1-etcd3-configure", "c1-remove-members", "c1-snapshot-before-install"],
+        });
+    } finally {
+        mockFreshCluster = false;
+    }
 });
