@@ -5,7 +5,7 @@ set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
 cd "$ETCD_PULUMI_ROOT"
 bash scripts/setup.sh --allow-missing-pulumi
-tsc -p tsconfig.json
+bash scripts/build.sh
 if [ -f "$PULUMI_UNAVAILABLE_FILE" ]; then
   echo "[bench] the Pulumi toolchain is not installed here: only the baseline can be measured; see $PULUMI_UNAVAILABLE_FILE" >&2
 fi

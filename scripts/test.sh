@@ -10,7 +10,7 @@ what="${1:-all}"
 
 bash scripts/setup.sh --allow-missing-pulumi
 echo "[test] type-check and compile" >&2
-tsc -p tsconfig.json
+bash scripts/build.sh
 tsc -p policy/tsconfig.json
 echo "[test] lint" >&2
 eslint .
