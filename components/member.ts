@@ -20,6 +20,7 @@ import { stepInvocation, stepStdin } from "./render/shell";
 import { startInputsComment } from "./render/startInputs";
 import { renderUnit } from "./render/unit";
 import { ClusterSettings, MemberSettings } from "./settings";
+import { maintenanceFiles } from "./maintenance/hostFiles";
 
 export interface EtcdMemberInputs {
     /** Prefix of child resource names (the cluster's name). */
@@ -129,7 +130,9 @@ export class EtcdMember extends pulumi.ComponentResource {
                         peerKey: pk,
                         clientCert: cc,
                         clientKey: ck,
-                    }),
+                    },
+                    maintenanceFiles(s, m, paths, s.maintenance),
+                    ),
                 ),
             }));
         // Its stdin embeds the private keys, so it is secret.

@@ -1,4 +1,5 @@
 /** The validated, defaulted form of EtcdClusterArgs that every renderer works from. */
+import { MaintenanceSettings } from "./maintenance/settings";
 
 export const DEFAULT_ETCD_VERSION = "3.6.16";
 
@@ -71,6 +72,8 @@ export interface ClusterSettings {
     snapshotRetention: number;
     /** Absolute path on the deployer of the snapshot to restore the cluster from (see plan/restore.ts). */
     restoreFrom?: string;
+    /** Scheduled defragmentation and NOSPACE recovery (maintenance/). */
+    maintenance: MaintenanceSettings;
     healthTimeoutSeconds: number;
     cacheDir: string;
 }

@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EtcdClusterArgs, EtcdMemberArgs } from "./types";
 import { EtcdConfigError, resolveSettings } from "./validate";
+import { MAINTENANCE_FIELDS } from "./maintenance/settings";
 
 type Kind = "string" | "integer" | "boolean" | "json" | "secret";
 
@@ -41,6 +42,7 @@ export const STACK_CONFIG_KEYS: Record<string, Kind> = {
     snapshotSchedule: "string",
     snapshotRetention: "integer",
     restoreFrom: "string",
+    maintenance: "json",
     healthTimeoutSeconds: "integer",
     sshUser: "string",
     sshPrivateKey: "secret",
@@ -167,7 +169,7 @@ export function readStackConfig(input: StackConfigInput): { args: EtcdClusterArg
             if (typeof m === "object" && m !== null) unknownFields(m as Record<string, unknown>, MEMBER_FIELDS, `members[${i}]`, problems);
         });
     }
-    for (const [key, fields] of [["binary", BINARY_FIELDS], ["sshBastion", BASTION_FIELDS]] as const) {
+    for (const [key, fields] of [["binary", BINARY_FIELDS], ["sshBastion", BASTION_FIELDS], ["maintenance", MAINTENANCE_FIELDS]] as const) {
         const v = parsed[key];
         if (v === undefined) continue;
         if (typeof v !== "object" || v === null || Array.isArray(v)) problems.push(`${input.namespace}:${key}: must be an object`);

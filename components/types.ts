@@ -1,4 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
+import { EtcdMaintenanceArgs } from "./maintenance/args";
+
+export { EtcdMaintenanceArgs } from "./maintenance/args";
 
 /** One etcd member: where it runs and how to reach it. */
 export interface EtcdMemberArgs {
@@ -121,6 +124,8 @@ export interface EtcdClusterArgs {
      * later runs with the same file change nothing; another file restores again (README "Restore").
      */
     restoreFrom?: string;
+    /** Scheduled defragmentation and NOSPACE recovery (README "Monitoring and maintenance"); default: daily, etcd's fragmentation threshold. */
+    maintenance?: EtcdMaintenanceArgs;
     /** Seconds to wait for a member to report healthy after a start or restart. */
     healthTimeoutSeconds?: number;
     /** Cache directory for downloaded release archives on the deployer. */

@@ -8,6 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { isIP } from "node:net";
 import { EtcdClusterArgs, EtcdMemberArgs } from "./types";
+import { resolveMaintenanceSettings } from "./maintenance/settings";
 import {
     BinarySourceSettings,
     ClusterSettings,
@@ -278,6 +279,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         problems.push(`snapshotRetention: ${JSON.stringify(snapshotRetention)} must be a whole number of snapshots to keep, 1-10000 (default 24)`);
     }
     const restoreFrom = args.restoreFrom === undefined ? undefined : restoreSourcePath(args.restoreFrom, problems);
+    const maintenance = resolveMaintenanceSettings(args.maintenance, problems);
     const healthTimeoutSeconds = args.healthTimeoutSeconds ?? 120;
     positiveInt("healthTimeoutSeconds", healthTimeoutSeconds);
 
@@ -331,6 +333,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         snapshotSchedule,
         snapshotRetention,
         restoreFrom,
+        maintenance,
         healthTimeoutSeconds,
         cacheDir: args.cacheDir ?? path.join(process.env.ETCD_PULUMI_CACHE ?? path.join(os.homedir(), ".cache", "etcd-pulumi"), "downloads"),
     };

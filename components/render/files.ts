@@ -29,7 +29,8 @@ export interface MemberFileContents {
     snapshotTimer: string;
 }
 
-export function memberFiles(paths: HostPaths, c: MemberFileContents): HostFile[] {
+/** The member's own files, then `extra` (e.g. the maintenance job's, maintenance/hostFiles.ts). */
+export function memberFiles(paths: HostPaths, c: MemberFileContents, extra: HostFile[] = []): HostFile[] {
     const cert = (path: string, content: string): HostFile => ({ path, mode: "0644", owner: "etcd:etcd", content });
     const key = (path: string, content: string): HostFile => ({ path, mode: "0600", owner: "etcd:etcd", content });
     return [
@@ -47,6 +48,7 @@ export function memberFiles(paths: HostPaths, c: MemberFileContents): HostFile[]
         key(paths.peerKey, c.peerKey),
         cert(paths.clientCert, c.clientCert),
         key(paths.clientKey, c.clientKey),
+        ...extra,
     ];
 }
 

@@ -1,0 +1,76 @@
+# shellcheck shell=bash
+# Managed by etcd-pulumi (components/maintenance): the decisions of etcd-defrag, as pure functions of
+# their arguments (no etcd, no state; test/unit/maintenance.test.ts runs them). Sourced by etcd-defrag.
+
+# fragmented SIZE IN_USE MAX_IN_USE_RATIO MIN_RECLAIMABLE: true when less than MAX_IN_USE_RATIO of the
+# file is in use and more than MIN_RECLAIMABLE bytes would be won back (etcd's mixin alert, by default).
+fragmented() {
+  awk -v size="$1" -v used="$2" -v ratio="$3" -v min="$4" 'BEGIN { exit !(size > 0 && used / size < ratio && size - used > min) }'
+}
+
+# worth_defragmenting SIZE IN_USE: false when a defragmentation would win back almost nothing (under
+# 1 MiB and under 1% of the file); a NOSPACE recovery that found nothing to reclaim does not repeat its work.
+worth_defragmenting() {
+  awk -v size="$1" -v used="$2" 'BEGIN { r = size - used; exit !(r >= 1048576 || r >= size / 100) }'
+}
+
+# next_member LEADER NAME...: which member to defragment next: the first follower by name; the leader
+# only when it is the last one left (its leadership is moved away first).
+next_member() {
+  local leader=$1; shift
+  local n
+  n=$(printf '%s\n' "$@" | LC_ALL=C sort | awk -v l="$leader" '$0 != l { print; exit }')
+  if [ -n "$n" ]; then printf '%s\n' "$n"; else printf '%s\n' "$leader"; fi
+}
+
+# nospace_verdict QUOTA PERCENT NAME=SIZE...: "fits" when every member's database is below PERCENT% of
+# QUOTA (the alarm may be disarmed), else "outgrown NAME SIZE" for the largest one.
+nospace_verdict() {
+  local quota=$1 percent=$2; shift 2
+  printf '%s\n' "$@" | awk -F= -v q="$quota" -v p="$percent" '
+    { if ($2 + 0 > max) { max = $2 + 0; who = $1 } }
+    END { if (max * 100 < q * p) print "fits"; else print "outgrown", who, max }'
+}
+
+# all_serving_json JSON: true when `etcdctl endpoint health -w json` lists at least one endpoint and
+# every one answered, a NOSPACE alarm alone not counting against it (reads still work then).
+all_serving_json() {
+  local entries total ok
+  entries=$(printf '%s' "$1" | grep -o '{[^}]*}' || true)
+  total=$(printf '%s\n' "$entries" | grep -c '"endpoint"' || true)
+  ok=$(printf '%s\n' "$entries" | grep -c -e '"health":true' -e '"error":"Active Alarm(s): NOSPACE "' || true)
+  [ "$total" -gt 0 ] && [ "$ok" -eq "$total" ]
+}
+
+# calendar_elapses EXPR BASE_EPOCH: the next two times (epoch seconds) the systemd calendar expression
+# elapses after BASE_EPOCH, one per line (systemd-analyze computes them, in the host's time zone).
+calendar_elapses() {
+  local out
+  out=$(systemd-analyze calendar --iterations=2 --base-time="@$2" "$1" 2>&1) || { printf '%s\n' "$out" >&2; return 1; }
+  printf '%s\n' "$out" | awk '
+    /Next elapse:|Iter\. #[0-9]+:/ { if (t != "") print t; t = $0; sub(/^[^:]*: /, "", t) }
+    /\(in UTC\):/ { t = $0; sub(/^[^:]*: /, "", t) }
+    END { if (t != "") print t }' | while IFS= read -r when; do date -d "$when" +%s; done
+}
+
+# schedule_verdict EXPR STORED_EXPR STORED_NEXT NOW LAST_PASS_START SLACK: what defragSchedule asks of
+# this check. "off": no schedule. "init": nothing stored for this EXPR yet (store the next elapse). "wait":
+# not due before STORED_NEXT. "satisfied": due, and a pass (on any member) started at most SLACK seconds
+# before it, so store the next elapse. "due": run a pass. Clocks only decide whether a pass is repeated,
+# never whether two run at once (that is the lock's job).
+schedule_verdict() {
+  local expr=$1 stored_expr=$2 next=$3 now=$4 last=$5 slack=$6
+  if [ "$expr" = off ]; then echo off
+  elif [ "$expr" != "$stored_expr" ] || [ -z "$next" ]; then echo init
+  elif [ "$now" -lt "$next" ]; then echo wait
+  elif [ -n "$last" ] && [ "$last" -ge $((next - slack)) ]; then echo satisfied
+  else echo due
+  fi
+}
+
+# schedule_slack FIRST SECOND: how far a pass may precede an elapse and still count for it: half the
+# schedule's period, at most 15 minutes (covers members whose clocks differ a little).
+schedule_slack() {
+  local half=$((($2 - $1) / 2))
+  if [ "$half" -gt 900 ]; then echo 900; else echo "$half"; fi
+}
