@@ -21,6 +21,8 @@ export const MAINTENANCE_PATHS = {
     metricsFile: "/var/lib/etcd-pulumi/metrics/etcd-defrag.prom",
     /** When defragSchedule is next due on this host (the check keeps it). */
     scheduleFile: "/var/lib/etcd-pulumi/defrag-schedule",
+    /** The revision at which a NOSPACE recovery found that the data outgrew the quota (until a write or delete, no defragmentation would change that). */
+    outgrownFile: "/var/lib/etcd-pulumi/defrag-outgrown",
     /** Why the check started a pass (read and removed by the pass; absent: started by hand). */
     requestFile: "/run/etcd-pulumi/defrag-request",
     passService: "/etc/systemd/system/etcd-defrag.service",
@@ -83,6 +85,7 @@ export function renderMaintenanceEnv(s: ClusterSettings, m: MemberSettings, path
         envLine("DEFRAG_METRICS_FILE", MAINTENANCE_PATHS.metricsFile),
         envLine("DEFRAG_SCHEDULE_FILE", MAINTENANCE_PATHS.scheduleFile),
         envLine("DEFRAG_REQUEST_FILE", MAINTENANCE_PATHS.requestFile),
+        envLine("DEFRAG_OUTGROWN_FILE", MAINTENANCE_PATHS.outgrownFile),
         envLine("ETCDCTL", `${paths.binDir}/etcdctl`),
         envLine("ETCD_ENDPOINT", `https://127.0.0.1:${s.clientPort}`),
         envLine("ETCD_CA_FILE", paths.caCert),

@@ -61,13 +61,14 @@ load_members() {
 }
 
 # status_of URL: S_SIZE, S_INUSE (bytes), S_LEADER (hex id of the leader it follows), S_RAFT_INDEX,
-# S_APPLIED, S_REVISION of one member.
+# S_APPLIED, S_REVISION, S_QUOTA (the quota it runs with: etcd 3.6 says; else quotaBackendBytes) of one member.
 status_of() {
   local out
   out=$(COMMAND_TIMEOUT=5s ectl --endpoints="$1" endpoint status -w json 2>/dev/null) || return 1
-  num() { printf '%s' "$out" | grep -o "\"$1\":[0-9]*" | head -n 1 | cut -d: -f2; }
+  num() { { printf '%s' "$out" | grep -o "\"$1\":[0-9]*" || true; } | head -n 1 | cut -d: -f2; }
   S_SIZE=$(num dbSize); S_INUSE=$(num dbSizeInUse); S_RAFT_INDEX=$(num raftIndex); S_APPLIED=$(num raftAppliedIndex); S_REVISION=$(num revision)
   S_LEADER=$(printf '%x' "$(num leader)")
+  S_QUOTA=$(num dbSizeQuota); S_QUOTA=${S_QUOTA:-$QUOTA_BACKEND_BYTES}
   [ -n "$S_SIZE" ] && [ -n "$S_INUSE" ] && [ -n "$S_APPLIED" ]
 }
 
@@ -94,6 +95,14 @@ all_members_serving() {
   serving "${urls[@]}" && [ -n "$(leader_now)" ]
 }
 
+# in_use_settled URL: the member's in-use size did not shrink over a second (a compaction has been applied there).
+in_use_settled() {
+  status_of "$1" || return 1
+  local first=$S_INUSE
+  sleep 1
+  status_of "$1" && (( S_INUSE >= first ))
+}
+
 # caught_up URL: the member serves and has applied everything the most advanced member had committed.
 caught_up() {
   local target=0 n
@@ -103,7 +112,7 @@ caught_up() {
 }
 
 # alarms: the raised alarms, one "MEMBER_ID ALARM" pair per line (empty: none).
-alarms() { local_ectl alarm list 2>/dev/null | sed -n 's/^memberID:\([0-9]*\) alarm:\([A-Z]*\)$/\1 \2/p'; }
+alarms() { local_ectl alarm list 2>/dev/null | sed -n 's/^memberID:\([0-9]*\) alarm:\([A-Z_]*\) *$/\1 \2/p'; }
 
 # ---------------------------------------------------------------------------------------------------
 # check: what etcd-defrag.timer runs. Reads a little (alarm list, the lock's keys, each member's
@@ -114,7 +123,7 @@ check() {
   case "$(systemctl show -p ActiveState --value etcd-defrag.service)" in activating | active | deactivating) exit 0 ;; esac  # a pass runs here already
   load_members || { log "cannot list the members through the local etcd: ${MEMBERS_ERROR:-}"; exit 0; }
   local alarm_list
-  alarm_list=$(alarms)
+  alarm_list=$(alarms) || { log "cannot list the alarms through the local etcd"; exit 0; }
   lock_read || { log "cannot read the maintenance lock"; exit 0; }
   if [ -z "$alarm_list" ]; then
     # Writes work: keep the roster current, so this member can take the lock even under a later NOSPACE.
@@ -181,7 +190,7 @@ request() {
 
 # ---------------------------------------------------------------------------------------------------
 # pass: one pass over the whole cluster.
-HOLDING=0; IN_FLIGHT=""; SKIPPED=0; NOSPACE=0; DISARMED=false; OUTGROWN=false; COMPACTED_TO=""; FAILURE=""
+HOLDING=0; LOCKED_MS=""; IN_FLIGHT=""; SKIPPED=0; REPEAT=0; NOSPACE=0; DISARMED=false; OUTGROWN=false; COMPACTED_TO=""; FAILURE=""
 ENTRIES=(); RECLAIMED=0
 
 pass() {
@@ -211,12 +220,13 @@ pass() {
     sleep 2
   done
   HOLDING=1
+  LOCKED_MS=$(now_ms)
   if [ "$LOCK_RESUMED" = 1 ]; then log "holding the maintenance lock (still this member's from a pass that did not finish)"; else log "took the maintenance lock"; fi
 
   STEP=health
   wait_for "$HEALTH_TIMEOUT_SECONDS" all_members_serving || fail "not every member serves (or a learner is pending, or there is no leader) after ${HEALTH_TIMEOUT_SECONDS}s; no member defragmented"
   local alarm_list
-  alarm_list=$(alarms)
+  alarm_list=$(alarms) || fail "cannot list the alarms through the local etcd"
   if printf '%s\n' "$alarm_list" | grep -v ' NOSPACE$' | grep -q .; then
     fail "alarms other than NOSPACE are raised ($(printf '%s' "$alarm_list" | awk '{ print $2 }' | sort -u | paste -sd, -)): not touching this cluster; see etcd's journal"
   fi
@@ -232,9 +242,18 @@ pass() {
       printf '%s' "$out" | grep -q 'required revision has been compacted' || fail "compaction to revision $COMPACTED_TO failed: $(printf '%s' "$out" | tail -n 1)"
     fi
     log "compacted to revision $COMPACTED_TO (NOSPACE recovery)"
+    if [ "$(cat "$DEFRAG_OUTGROWN_FILE" 2>/dev/null || true)" = "$COMPACTED_TO" ]; then
+      # Neither a write nor a delete since: defragmenting again would win nothing; only the quota may have changed.
+      REPEAT=1
+      log "the last recovery found at this revision that the data outgrew the quota: not defragmenting again"
+    else
+      # Each member frees the compacted revisions on its own, a little later: wait until its in-use size settles.
+      for n in "${NAMES[@]}"; do wait_for 15 in_use_settled "${MEMBER_URL[$n]}" || true; done
+    fi
   fi
 
   local remaining=("${NAMES[@]}") done_members=() next leader role moved
+  [ "$REPEAT" = 0 ] || remaining=()
   while [ "${#remaining[@]}" -gt 0 ]; do
     STEP=health
     wait_for "$HEALTH_TIMEOUT_SECONDS" all_members_serving || fail "not every member serves after ${HEALTH_TIMEOUT_SECONDS}s; stopped before ${remaining[*]}"
@@ -272,7 +291,7 @@ move_leadership_away() {
   local to=${candidates[0]} out
   # etcdctl sends move-leader to whichever of the endpoints leads.
   if out=$(ectl --endpoints="$ALL_URLS" move-leader "${MEMBER_ID[$to]}" 2>&1) && wait_for 10 leader_is "$to"; then
-    log "leadership moved from $leader to $to"
+    log "leadership moved from $leader to $to" >&2  # stdout is the answer
     printf '%s' "$to"
   else
     warn "could not move the leadership from $leader to $to ($(printf '%s' "$out" | tail -n 1)); defragmenting the leader"
@@ -285,12 +304,6 @@ defragment() {
   local name=$1 role=$2 moved=${3:-} url=${MEMBER_URL[$1]} t0 t1 b_size b_use a_size a_use out err="" result=ok
   status_of "$url" || fail "cannot read $name's status"
   b_size=$S_SIZE; b_use=$S_INUSE
-  if [ "$NOSPACE" = 1 ] && ! worth_defragmenting "$b_size" "$b_use"; then
-    log "$name ($role): $(human_bytes "$b_size"), $(human_bytes "$b_use") in use: nothing to reclaim, skipped"
-    t0=$(now_ms)
-    ENTRIES+=("$(member_entry "$name" "$role" "$t0" "$t0" "$b_size" "$b_use" "$b_size" "$b_use" skipped "$moved")")
-    return 0
-  fi
   t0=$(now_ms)
   log "defragmenting $name ($role): $(human_bytes "$b_size") file, $(human_bytes "$b_use") in use"
   IN_FLIGHT=$name
@@ -313,21 +326,24 @@ defragment() {
 nospace_disarm() {
   STEP=nospace
   local sizes=() n verdict
-  for n in "${NAMES[@]}"; do status_of "${MEMBER_URL[$n]}" || fail "cannot read $n's status"; sizes+=("$n=$S_SIZE"); done
-  verdict=$(nospace_verdict "$QUOTA_BACKEND_BYTES" "$NOSPACE_DISARM_BELOW_PERCENT" "${sizes[@]}")
+  # Each member against the quota it runs with: after quotaBackendBytes was raised, members that have not restarted yet still have the old one.
+  for n in "${NAMES[@]}"; do status_of "${MEMBER_URL[$n]}" || fail "cannot read $n's status"; sizes+=("$n=$S_SIZE=$S_QUOTA"); done
+  verdict=$(nospace_verdict "$NOSPACE_DISARM_BELOW_PERCENT" "${sizes[@]}")
   if [ "$verdict" = fits ]; then
     local alarm_list
-    alarm_list=$(alarms)
+    alarm_list=$(alarms) || fail "cannot list the alarms through the local etcd"
     if printf '%s\n' "$alarm_list" | grep -v ' NOSPACE$' | grep -q .; then fail "an alarm other than NOSPACE was raised meanwhile: not disarming"; fi
     local_ectl alarm disarm >/dev/null || fail "alarm disarm failed"
     [ -z "$(alarms)" ] || fail "the NOSPACE alarm is still raised after disarming"
     DISARMED=true
-    log "NOSPACE alarm disarmed: every member's database is below ${NOSPACE_DISARM_BELOW_PERCENT}% of quotaBackendBytes ($(human_bytes "$QUOTA_BACKEND_BYTES")); writes are accepted again"
+    rm -f "$DEFRAG_OUTGROWN_FILE"
+    log "NOSPACE alarm disarmed: every member's database is below ${NOSPACE_DISARM_BELOW_PERCENT}% of its quota (${sizes[*]}); writes are accepted again"
   else
     OUTGROWN=true
-    local who size
-    read -r _ who size <<< "$verdict"
-    fail "the data outgrew quotaBackendBytes ($QUOTA_BACKEND_BYTES bytes, $(human_bytes "$QUOTA_BACKEND_BYTES")): after compacting to revision $COMPACTED_TO and defragmenting every member, $who's database is still $(human_bytes "$size") ($((size * 100 / QUOTA_BACKEND_BYTES))% of the quota, the alarm is disarmed only below ${NOSPACE_DISARM_BELOW_PERCENT}%). The NOSPACE alarm stays raised and the cluster refuses writes. Raise quotaBackendBytes (pulumi config set quotaBackendBytes <bytes>, at most 8 GiB, then pulumi up: a rolling restart), or delete data (deletes still work); the next check (etcd-defrag.timer) or systemctl start etcd-defrag.service then disarms it"
+    printf '%s\n' "$COMPACTED_TO" | write_atomically "$DEFRAG_OUTGROWN_FILE"
+    local who size quota
+    read -r _ who size quota <<< "$verdict"
+    fail "the data outgrew quotaBackendBytes ($quota bytes, $(human_bytes "$quota")): after compacting to revision $COMPACTED_TO and defragmenting every member, $who's database is still $(human_bytes "$size") ($((size * 100 / quota))% of the quota, the alarm is disarmed only below ${NOSPACE_DISARM_BELOW_PERCENT}%). The NOSPACE alarm stays raised and the cluster refuses writes. Raise quotaBackendBytes (pulumi config set quotaBackendBytes <bytes>, at most 8 GiB, then pulumi up: a rolling restart), or delete data (deletes still work); the next check (etcd-defrag.timer) or systemctl start etcd-defrag.service then disarms it"
   fi
 }
 
@@ -346,7 +362,7 @@ finish() {
   {
     printf '{"time":"%s","member":%s,"reason":%s,"automatic":%s,"result":%s' "$(iso_ms "$end_ms")" "$(json_string "$DEFRAG_MEMBER")" "$(json_string "$REASON")" "$AUTOMATIC" "$(json_string "$result")"
     [ "$rc" = 0 ] || printf ',"error":%s' "$(json_string "$FAILURE")"
-    printf ',"startedAt":"%s","endedAt":"%s","startedAtMs":%s,"endedAtMs":%s,"durationSeconds":%s,"reclaimedBytes":%s' "$(iso_ms "$PASS_START_MS")" "$(iso_ms "$end_ms")" "$PASS_START_MS" "$end_ms" "$(seconds_ms $((end_ms - PASS_START_MS)))" "$RECLAIMED"
+    printf ',"startedAt":"%s","endedAt":"%s","startedAtMs":%s,"endedAtMs":%s,"durationSeconds":%s,"waitedForLockSeconds":%s,"reclaimedBytes":%s' "$(iso_ms "$PASS_START_MS")" "$(iso_ms "$end_ms")" "$PASS_START_MS" "$end_ms" "$(seconds_ms $((end_ms - PASS_START_MS)))" "$(seconds_ms $((${LOCKED_MS:-$end_ms} - PASS_START_MS)))" "$RECLAIMED"
     printf ',"nospace":{"alarm":%s,"compactedToRevision":%s,"disarmed":%s,"outgrown":%s,"quotaBackendBytes":%s,"disarmBelowPercent":%s}' "$([ "$NOSPACE" = 1 ] && echo true || echo false)" "${COMPACTED_TO:-null}" "$DISARMED" "$OUTGROWN" "$QUOTA_BACKEND_BYTES" "$NOSPACE_DISARM_BELOW_PERCENT"
     printf ',"members":[%s]}\n' "$entries"
   } | write_atomically "$DEFRAG_RECORD_FILE"

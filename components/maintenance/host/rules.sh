@@ -8,12 +8,6 @@ fragmented() {
   awk -v size="$1" -v used="$2" -v ratio="$3" -v min="$4" 'BEGIN { exit !(size > 0 && used / size < ratio && size - used > min) }'
 }
 
-# worth_defragmenting SIZE IN_USE: false when a defragmentation would win back almost nothing (under
-# 1 MiB and under 1% of the file); a NOSPACE recovery that found nothing to reclaim does not repeat its work.
-worth_defragmenting() {
-  awk -v size="$1" -v used="$2" 'BEGIN { r = size - used; exit !(r >= 1048576 || r >= size / 100) }'
-}
-
 # next_member LEADER NAME...: which member to defragment next: the first follower by name; the leader
 # only when it is the last one left (its leadership is moved away first).
 next_member() {
@@ -23,13 +17,14 @@ next_member() {
   if [ -n "$n" ]; then printf '%s\n' "$n"; else printf '%s\n' "$leader"; fi
 }
 
-# nospace_verdict QUOTA PERCENT NAME=SIZE...: "fits" when every member's database is below PERCENT% of
-# QUOTA (the alarm may be disarmed), else "outgrown NAME SIZE" for the largest one.
+# nospace_verdict PERCENT NAME=SIZE=QUOTA...: "fits" when every member's database is below PERCENT% of
+# the quota that member runs with (the alarm may be disarmed), else "outgrown NAME SIZE QUOTA" for the
+# fullest one.
 nospace_verdict() {
-  local quota=$1 percent=$2; shift 2
-  printf '%s\n' "$@" | awk -F= -v q="$quota" -v p="$percent" '
-    { if ($2 + 0 > max) { max = $2 + 0; who = $1 } }
-    END { if (max * 100 < q * p) print "fits"; else print "outgrown", who, max }'
+  local percent=$1; shift
+  printf '%s\n' "$@" | awk -F= -v p="$percent" '
+    $3 > 0 { r = $2 / $3; if (who == "" || r > max) { max = r; who = $1; size = $2; quota = $3 } }
+    END { if (who != "" && max * 100 < p) print "fits"; else print "outgrown", who, size, quota }'
 }
 
 # all_serving_json JSON: true when `etcdctl endpoint health -w json` lists at least one endpoint and
