@@ -111,15 +111,21 @@ export function argsFromStackConfig(input: StackConfigInput): EtcdClusterArgs {
         // A key already reported (unreadable value, missing SSH credentials) is not reported twice.
         const reported = new Set(problems.map(problemKey));
         if (args.ssh.privateKey === MISSING_KEY) reported.add("ssh");
-        problems.push(...e.problems.filter((p) => !reported.has(problemKey(p))));
+        // A problem is dropped when it or an enclosing key was reported: "maintenance" covers "maintenance.x", "maintenance.x" not "maintenance.y".
+        problems.push(...e.problems.filter((p) => !enclosingKeys(problemKey(p)).some((k) => reported.has(k))));
     }
     if (problems.length > 0) throw new EtcdConfigError(problems);
     return args;
 }
 
-/** The top-level key a problem is about: "etcd-pulumi:members: ..." and "members[0].name: ..." -> "members". */
+/** The key a problem is about: "etcd-pulumi:members: ..." -> "members", "members[0].name: ..." -> "members[0].name". */
 function problemKey(problem: string): string {
-    return problem.replace(/^[a-z0-9-]+:(?=[a-zA-Z])/, "").split(/[:.[\s]/)[0];
+    return problem.replace(/^[a-z0-9-]+:(?=[a-zA-Z])/, "").split(/[:\s]/)[0];
+}
+
+/** "members[0].name" -> ["members", "members[0]", "members[0].name"]. */
+function enclosingKeys(key: string): string[] {
+    return key.split(/(?=[.[])/).map((_, i, parts) => parts.slice(0, i + 1).join(""));
 }
 
 /** Stands in for an SSH key that could not be read (already reported), so validation goes on. */

@@ -32,11 +32,20 @@ const ON_CALENDAR = /^[A-Za-z0-9*:,./~ -]{1,100}$/;
 /** systemd's shorthand words (systemd.time(7)); any other bare word is a typo systemd would reject on the host. */
 const CALENDAR_WORDS = ["minutely", "hourly", "daily", "weekly", "monthly", "yearly", "annually", "quarterly", "semiannually"];
 
+/** One letter changed, added, dropped or two swapped: "dayly" for "daily", "weekyl" for "weekly". */
+function typoOf(word: string, known: string): boolean {
+    if (Math.abs(word.length - known.length) > 1) return false;
+    let i = 0;
+    while (i < word.length && word[i] === known[i]) i++;
+    const rest = (a: number, b: number) => word.slice(a) === known.slice(b);
+    return rest(i + 1, i + 1) || rest(i + 1, i) || rest(i, i + 1) || (word[i] === known[i + 1] && word[i + 1] === known[i] && rest(i + 2, i + 2));
+}
+
 function scheduleProblem(v: unknown): string | undefined {
     const fix = `use "off" or a systemd OnCalendar expression such as "daily", "weekly" or "Sun *-*-* 03:00:00"`;
     if (typeof v !== "string" || !ON_CALENDAR.test(v)) return `maintenance.defragSchedule: ${JSON.stringify(v)} is not a systemd OnCalendar expression; ${fix}`;
     if (/^[a-z]+$/i.test(v) && v !== "off" && !CALENDAR_WORDS.includes(v.toLowerCase())) {
-        const near = CALENDAR_WORDS.find((w) => w.slice(0, 3) === v.toLowerCase().slice(0, 3));
+        const near = CALENDAR_WORDS.find((w) => typoOf(v.toLowerCase(), w));
         return `maintenance.defragSchedule: ${JSON.stringify(v)} is not a systemd calendar word${near ? `; did you mean "${near}"?` : ""} (${fix})`;
     }
     return undefined;

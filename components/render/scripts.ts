@@ -24,7 +24,7 @@ export function etcdctlHelpers(s: ClusterSettings, paths: HostPaths): string[] {
         // serving ARGS...: every endpoint etcdctl's ARGS name answers a linearizable read. A NOSPACE alarm alone
         // does not count against a member (it still serves reads, and raising quotaBackendBytes, a rolling
         // restart, is one way out of it: see maintenance/). Prints the endpoints that do not serve.
-        `serving() { local out total ok; out=$(etcdctl_tls endpoint health -w json "$@" 2>/dev/null) || true; total=$(printf '%s' "$out" | grep -o '{[^}]*}' | grep -c '"endpoint"' || true); ok=$(printf '%s' "$out" | grep -o '{[^}]*}' | grep -c -e '"health":true' -e '"error":"Active Alarm(s): NOSPACE "' || true); [ "$total" -gt 0 ] && [ "$ok" -eq "$total" ] || { printf '%s' "$out" | grep -o '{[^}]*}' | grep -v -e '"health":true' || echo "no answer"; return 1; }; }`,
+        `serving() { local out total ok; out=$(etcdctl_tls endpoint health -w json "$@" 2>/dev/null) || true; total=$(printf '%s' "$out" | grep -o '{[^}]*}' | grep -c '"endpoint"' || true); ok=$(printf '%s' "$out" | grep -o '{[^}]*}' | grep -c -E -e '"health":true' -e '"error":"Active Alarm\\(s\\): (NOSPACE )+"' || true); [ "$total" -gt 0 ] && [ "$ok" -eq "$total" ] || { printf '%s' "$out" | grep -o '{[^}]*}' | grep -v -e '"health":true' || echo "no answer"; return 1; }; }`,
         // cluster_health: every member in the member list serves (asked through the local member).
         `cluster_health() { serving --endpoints="$LOCAL_ENDPOINT" --cluster; }`,
         // one_leader: every member answers and all name the same non-zero leader.

@@ -61,7 +61,7 @@ export class HealthPoller {
         try {
             healthy = new Set(
                 (JSON.parse(health.stdout) as { endpoint: string; health: boolean; error?: string }[])
-                    .filter((h) => h.health || (this.nospaceServes && h.error === "Active Alarm(s): NOSPACE "))
+                    .filter((h) => h.health || (this.nospaceServes && /^Active Alarm\(s\): (NOSPACE )+$/.test(h.error ?? "")))
                     .map((h) => h.endpoint),
             );
         } catch {

@@ -4,7 +4,7 @@
 
 # json_string VALUE: VALUE as a JSON string (quotes, backslashes and control characters escaped).
 json_string() {
-  printf '%s' "$1" | awk 'BEGIN { ORS = "" } { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); gsub(/\r/, ""); if (NR > 1) print "\\n"; print }' | { printf '"'; cat; printf '"'; }
+  printf '%s' "$1" | awk 'BEGIN { ORS = "" } { gsub(/\\/, "\\\\\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); gsub(/\r/, ""); if (NR > 1) print "\\n"; print }' | { printf '"'; cat; printf '"'; }
 }
 
 # iso_ms EPOCH_MS: UTC time with milliseconds, e.g. 2026-12-01T10:00:00.123Z.
