@@ -95,14 +95,6 @@ all_members_serving() {
   serving "${urls[@]}" && [ -n "$(leader_now)" ]
 }
 
-# in_use_settled URL: the member's in-use size did not shrink over a second (a compaction has been applied there).
-in_use_settled() {
-  status_of "$1" || return 1
-  local first=$S_INUSE
-  sleep 1
-  status_of "$1" && (( S_INUSE >= first ))
-}
-
 # caught_up URL: the member serves and has applied everything the most advanced member had committed.
 caught_up() {
   local target=0 n
@@ -237,18 +229,23 @@ pass() {
     STEP=compact
     status_of "$ETCD_ENDPOINT" || fail "cannot read the current revision"
     COMPACTED_TO=$S_REVISION
-    local out
+    local out c0 took_ms
+    c0=$(now_ms)
     if ! out=$(COMMAND_TIMEOUT="${DEFRAG_TIMEOUT_SECONDS}s" local_ectl compact "$COMPACTED_TO" --physical 2>&1); then
       printf '%s' "$out" | grep -q 'required revision has been compacted' || fail "compaction to revision $COMPACTED_TO failed: $(printf '%s' "$out" | tail -n 1)"
     fi
-    log "compacted to revision $COMPACTED_TO (NOSPACE recovery)"
-    if [ "$(cat "$DEFRAG_OUTGROWN_FILE" 2>/dev/null || true)" = "$COMPACTED_TO" ]; then
-      # Neither a write nor a delete since: defragmenting again would win nothing; only the quota may have changed.
+    took_ms=$(($(now_ms) - c0))
+    log "compacted to revision $COMPACTED_TO in $(seconds_ms "$took_ms") s (NOSPACE recovery)"
+    if [ "$AUTOMATIC" = true ] && [ "$(cat "$DEFRAG_OUTGROWN_FILE" 2>/dev/null || true)" = "$COMPACTED_TO" ]; then
+      # Neither a write nor a delete since the last recovery found the data too big: defragmenting again would
+      # win nothing, only the quota may have changed. (Started by hand, a pass always does all the work.)
       REPEAT=1
       log "the last recovery found at this revision that the data outgrew the quota: not defragmenting again"
     else
-      # Each member frees the compacted revisions on its own, a little later: wait until its in-use size settles.
-      for n in "${NAMES[@]}"; do wait_for 15 in_use_settled "${MEMBER_URL[$n]}" || true; done
+      # The other members delete the compacted revisions on their own: once they applied the compaction, give
+      # them as long as the local member took, so that no defragmentation copies what is about to go.
+      for n in "${NAMES[@]}"; do wait_for "$HEALTH_TIMEOUT_SECONDS" caught_up "${MEMBER_URL[$n]}" || true; done
+      sleep "$(seconds_ms $((took_ms < 60000 ? took_ms : 60000)))"
     fi
   fi
 
