@@ -7,6 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { EtcdCluster } from "./components";
 import { argsFromStackConfig } from "./components/stackConfig";
 
+// Which config keys hold `secure:` values (the SDK's own check, not in its typings).
+const isConfigSecret = (pulumi.runtime as unknown as { isConfigSecret: (key: string) => boolean }).isConfigSecret;
 const namespace = pulumi.getProject();
 const config = new pulumi.Config();
 const values = pulumi.runtime.allConfig();
@@ -14,10 +16,15 @@ const args = argsFromStackConfig({
     namespace,
     values,
     secretPrivateKey: `${namespace}:sshPrivateKey` in values ? config.requireSecret("sshPrivateKey") : undefined,
+    isSecret: (key) => isConfigSecret(key),
     readFile: (p) => fs.readFileSync(p, "utf8"),
 });
-// An SSH key read from a file is a secret from here on.
+// An SSH key read from a file is a secret from here on; so are the backup's credentials and key.
 args.ssh.privateKey = pulumi.secret(args.ssh.privateKey);
+if (args.backup) {
+    args.backup.secretAccessKey = pulumi.secret(args.backup.secretAccessKey);
+    if (args.backup.encryptionKey !== undefined) args.backup.encryptionKey = pulumi.secret(args.backup.encryptionKey);
+}
 
 const cluster = new EtcdCluster(pulumi.getStack(), args);
 export const memberNames = cluster.memberNames;
@@ -33,3 +40,8 @@ export const apiserverKeyPem = cluster.apiserverKeyPem;
 export const etcdctlCommand = cluster.etcdctlCommand;
 export const etcdVersion = cluster.version;
 export const deployedMembers = cluster.deployedMembers;
+export const backupEncryptionKey = cluster.backupEncryptionKey;
+export const monitoringCertPem = cluster.monitoringCertPem;
+export const monitoringKeyPem = cluster.monitoringKeyPem;
+export const prometheusScrapeConfig = cluster.prometheusScrapeConfig;
+export const prometheusRules = cluster.prometheusRules;

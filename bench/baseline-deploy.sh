@@ -6,6 +6,7 @@
 # member (archive, certificates, config and unit in one tar stream, installed and started --no-block),
 # all members at once, then a poll until every member is healthy over mTLS.
 # Usage: baseline-deploy.sh ARCHIVE SSH_KEY NAME=ADDRESS...   (prints nothing but errors; exit 0 = healthy)
+# BASELINE_KEEP_PKI=DIR keeps the CA and an admin client certificate there (ca.crt, admin.crt, admin.key).
 set -euo pipefail
 archive="$1" key="$2"
 shift 2
@@ -114,6 +115,7 @@ endpoints=""
 for m in "${members[@]}"; do endpoints="${endpoints:+$endpoints,}https://${m#*=}:2379"; done
 for _ in $(seq 1 300); do
   if "$etcdctl" --endpoints="$endpoints" --cacert="$work/ca.crt" --cert="$work/admin.crt" --key="$work/admin.key" --dial-timeout=1s --command-timeout=2s endpoint health >/dev/null 2>&1; then
+    if [ -n "${BASELINE_KEEP_PKI:-}" ]; then mkdir -p "$BASELINE_KEEP_PKI" && cp "$work/ca.crt" "$work/admin.crt" "$work/admin.key" "$BASELINE_KEEP_PKI/"; fi
     exit 0
   fi
   sleep 0.2

@@ -1,51 +1,84 @@
 /**
- * `npm run bench`: the real thing, side by side with a baseline in the same run, on fresh local hosts.
- *
- * For 3, 5 and 7 members: a hand-written parallel-SSH deploy of the same secure cluster
- * (bench/baseline-deploy.sh) and a fresh `pulumi up` of the component. For 7 members also a no-op
- * `pulumi up` and a `pulumi preview`; for 5 a rolling restart through `pulumi up` (a config change)
- * under a writer: longest write gap and writes lost. Prints the figures, the ratios and the targets.
+ * `npm run bench -- deploy`: the component next to the fastest honest hand-written equivalent, in the same
+ * run, on the same local hosts (booted once and left to settle; bench/reset-hosts.sh wipes them between
+ * fresh deploys). Each figure is measured BENCH_REPEAT times (default 3) per side, and printed as the
+ * median with the spread (min-max):
+ *   - a fresh deploy of 3 and 7 members: bench/baseline-deploy.sh (per-member certificates made locally in
+ *     parallel, one SSH session per member, all at once, then a poll for mTLS health) vs a fresh `pulumi up`;
+ *   - for 7 members, a no-op `pulumi up` with its preview (the CLI's `pulumi up --yes`) and a `pulumi
+ *     preview`, next to the fresh scripted deploy of 7;
+ *   - a rolling restart of 5 members (one setting changed) through `pulumi up`, next to
+ *     bench/baseline-rolling-restart.sh (sequential, health-gated) on a baseline-deployed cluster, each under
+ *     a writer (test/support/gatewayWriter.ts: kept-alive puts through the JSON gateway) for the longest gap;
+ *   - the peak resident memory of the CLI and its plugins (every descendant process) during the 7-member
+ *     fresh deploy and the no-op up.
  */
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { hosts, hostsUp, Inventory, ROOT } from "../test/support/hosts";
 import { localEtcdctl, releaseArchive, writeCreds } from "../test/support/etcdctl";
+import { GatewayWriter } from "../test/support/gatewayWriter";
 import { cleanup, setConfig, TestProject, testProject } from "../test/support/project";
 import { pulumiUnavailable } from "../test/support/toolchain";
-import { Writer } from "../test/support/writer";
+import { sampleDescendantRss } from "./processTreeRss";
 
 const VERSION = "3.6.16";
-const rows: [string, string][] = [];
-/** Each figure is printed as soon as it is measured, and again in the table at the end. */
-function row(figure: string, value: string): void {
-    rows.push([figure, value]);
-    console.log(`[bench] ${figure}: ${value}`);
-}
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
+const rows: string[][] = [];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function timed<T>(fn: () => Promise<T> | T): Promise<[T, number]> {
+interface Spread {
+    median: number;
+    min: number;
+    max: number;
+}
+function spread(samples: number[]): Spread {
+    const s = [...samples].sort((a, b) => a - b);
+    const mid = Math.floor(s.length / 2);
+    return { median: s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2, min: s[0], max: s[s.length - 1] };
+}
+const fmt = (x: Spread, unit = "s") => `${x.median.toFixed(unit === "s" ? 1 : 0)} ${unit} (${x.min.toFixed(unit === "s" ? 1 : 0)}-${x.max.toFixed(unit === "s" ? 1 : 0)})`;
+
+/** One row of the result: the figure, the component, the baseline, the ratio of medians and the target. */
+function report(figure: string, value: Spread, base: Spread | undefined, target: number | undefined, unit = "s"): void {
+    const ratio = base ? value.median / base.median : undefined;
+    const verdict = target === undefined ? "" : (ratio ?? value.median) <= target ? "met" : "NOT met";
+    const row = [figure, fmt(value, unit), base ? fmt(base, unit) : "-", ratio !== undefined ? `${ratio.toFixed(2)}x` : "-", target === undefined ? "-" : `<= ${target}${ratio !== undefined ? "x" : ` ${unit}`}`, verdict];
+    rows.push(row);
+    console.log(`[bench] ${row.join(" | ")}`);
+}
+
+async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
     const t0 = Date.now();
-    const r = await fn();
-    return [r, Date.now() - t0];
+    await fn();
+    return (Date.now() - t0) / 1000;
 }
 
-function freshHosts(n: number): Inventory {
-    hosts("down");
-    return hostsUp(n);
+async function resetHosts(inv: Inventory, n: number): Promise<void> {
+    const script = fs.readFileSync(path.join(ROOT, "bench", "reset-hosts.sh"));
+    await Promise.all(
+        inv.hosts.slice(0, n).map(
+            (h) =>
+                new Promise<void>((resolve, reject) => {
+                    const child = execFile("ssh", ["-i", inv.sshKeyPath, "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", `root@${h.address}`, "bash -s"], (e) => (e ? reject(e) : resolve()));
+                    child.stdin?.end(script);
+                }),
+        ),
+    );
 }
 
-function baseline(inv: Inventory, n: number): number {
-    const members = inv.hosts.slice(0, n).map((h) => `${h.name}=${h.address}`);
-    const t0 = Date.now();
-    execFileSync("bash", [path.join(ROOT, "bench", "baseline-deploy.sh"), releaseArchive(VERSION).archive, inv.sshKeyPath, ...members], { stdio: ["ignore", "inherit", "inherit"], timeout: 5 * 60 * 1000 });
-    return Date.now() - t0;
+const members = (inv: Inventory, n: number) => inv.hosts.slice(0, n).map((h) => `${h.name}=${h.address}`);
+
+async function baselineDeploy(inv: Inventory, n: number): Promise<number> {
+    await resetHosts(inv, n);
+    return timed(() => execFileSync("bash", [path.join(ROOT, "bench", "baseline-deploy.sh"), releaseArchive(VERSION).archive, inv.sshKeyPath, ...members(inv, n)], { stdio: ["ignore", "inherit", "inherit"], timeout: 5 * 60 * 1000 }));
 }
 
-async function stackFor(inv: Inventory, n: number): Promise<TestProject> {
+async function stackFor(inv: Inventory, n: number, name: string): Promise<TestProject> {
     const { archive, sums } = releaseArchive(VERSION);
-    return testProject(`bench${n}`, {
+    return testProject(name, {
         members: inv.hosts.slice(0, n).map((h) => ({ name: h.name, address: h.address, hostKey: h.hostKey })),
         sshUser: "root",
         sshPrivateKeyPath: inv.sshKeyPath,
@@ -54,69 +87,110 @@ async function stackFor(inv: Inventory, n: number): Promise<TestProject> {
     });
 }
 
-function ratio(value: number, base: number, target: number): string {
-    const r = value / base;
-    return `${r.toFixed(2)}x (target <= ${target}x: ${r <= target ? "met" : "NOT met"})`;
-}
-
-async function bench(n: number): Promise<void> {
-    const base = baseline(freshHosts(n), n);
-    row(`baseline: parallel-SSH deploy to healthy mTLS, ${n} members`, secs(base));
-    const inv = freshHosts(n);
-    const p = await stackFor(inv, n);
-    try {
-        const [, up] = await timed(() => p.stack.up());
-        const target = n === 3 ? 2.0 : n === 7 ? 1.6 : undefined;
-        row(`pulumi up (fresh), ${n} members`, `${secs(up)}; vs baseline ${target ? ratio(up, base, target) : `${(up / base).toFixed(2)}x`}`);
-        if (n === 7) {
-            const [, noop] = await timed(() => p.stack.up());
-            row(`no-op pulumi up, 7 members`, `${secs(noop)}; vs baseline(7) ${ratio(noop, base, 0.8)}`);
-            const [, pv] = await timed(() => p.stack.preview());
-            row(`pulumi preview (no changes), 7 members`, `${secs(pv)}; vs baseline(7) ${ratio(pv, base, 0.5)}`);
-        }
-        if (n === 5) {
-            const out = (await p.stack.outputs()) as Record<string, { value: string }>;
-            const creds = writeCreds(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), "admin", { ca: out.caCertPem.value, cert: out.adminCertPem.value, key: out.adminKeyPem.value });
-            // The writer's own noise floor: the same writer for 10 s with nothing happening (one etcdctl process
-            // per write on a 2-core machine that also runs every member).
-            const quiet = new Writer(localEtcdctl(VERSION), out.clientEndpoints.value, creds, "/bench/quiet");
-            quiet.start();
-            await new Promise((r) => setTimeout(r, 10_000));
-            const q = await quiet.finish();
-            row(`writer alone for 10 s, 5 members, no operation`, `longest write gap ${q.longestGapMs} ms; ${q.acknowledged.length} writes, ${q.lost.length} lost`);
-            const writer = new Writer(localEtcdctl(VERSION), out.clientEndpoints.value, creds, "/bench/roll");
-            writer.start();
-            await new Promise((r) => setTimeout(r, 1000));
-            await setConfig(p, "logLevel", "warn");
-            const [, roll] = await timed(() => p.stack.up());
-            await new Promise((r) => setTimeout(r, 1000));
-            const w = await writer.finish();
-            row(
-                `rolling restart of 5 members via pulumi up, under a writer`,
-                `${secs(roll)}; longest write gap ${w.longestGapMs} ms (target <= 300 ms: ${w.longestGapMs <= 300 ? "met" : "NOT met"}); ${w.acknowledged.length} writes, ${w.lost.length} lost`,
-            );
-        }
-    } finally {
-        cleanup(p);
-    }
+/** The CLI itself, as a user runs it (`pulumi up --yes` previews first). */
+function cli(p: TestProject, args: string[]): Promise<void> {
+    return new Promise((resolve, reject) => {
+        execFile("pulumi", [...args, "--stack", p.stack.name, "--non-interactive"], { cwd: p.dir, env: { ...process.env, ...p.env }, maxBuffer: 64 * 1024 * 1024 }, (e, _out, err) => (e ? reject(new Error(`pulumi ${args.join(" ")}: ${err}`)) : resolve()));
+    });
 }
 
 async function main(): Promise<void> {
     const missing = pulumiUnavailable();
-    if (missing) {
-        console.error(`[bench] ${missing}: only the baseline can be measured`);
-    }
-    const sizes = (process.env.BENCH_SIZES ?? "3,5,7").split(",").map(Number);
+    if (missing) console.error(`[bench] ${missing}: only the baselines are measured`);
+    hosts("down");
+    const inv = hostsUp(7);
+    await sleep(Number(process.env.BENCH_SETTLE_MS ?? 15_000)); // let the freshly booted hosts settle
+    const bin = localEtcdctl(VERSION);
+    const projects: TestProject[] = [];
     try {
-        for (const n of sizes) {
-            if (missing) row(`baseline: parallel-SSH deploy to healthy mTLS, ${n} members`, secs(baseline(freshHosts(n), n)));
-            else await bench(n);
+        const base: Record<number, Spread> = {};
+        for (const n of [3, 7]) {
+            const samples: number[] = [];
+            for (let i = 0; i < REPEAT; i++) samples.push(await baselineDeploy(inv, n));
+            base[n] = spread(samples);
+            report(`baseline: scripted deploy to healthy mTLS, ${n} members`, base[n], undefined, undefined);
+        }
+        if (!missing) {
+            for (const n of [3, 7]) {
+                const samples: number[] = [];
+                let kept: TestProject | undefined;
+                let rss = 0;
+                for (let i = 0; i < REPEAT; i++) {
+                    await resetHosts(inv, n);
+                    const p = await stackFor(inv, n, `fresh${n}x${i}`);
+                    projects.push(p);
+                    const sampler = sampleDescendantRss();
+                    samples.push(await timed(() => p.stack.up()));
+                    rss = Math.max(rss, sampler.stop());
+                    kept = p;
+                }
+                report(`pulumi up (fresh), ${n} members`, spread(samples), base[n], n === 3 ? 2.0 : 1.6);
+                if (n === 7 && kept) {
+                    const p = kept;
+                    const noop: number[] = [];
+                    for (let i = 0; i < REPEAT; i++) {
+                        const sampler = sampleDescendantRss();
+                        noop.push(await timed(() => cli(p, ["up", "--yes"])));
+                        rss = Math.max(rss, sampler.stop());
+                    }
+                    report(`no-op pulumi up (with its preview), 7 members`, spread(noop), base[7], 1.0);
+                    const pv: number[] = [];
+                    for (let i = 0; i < REPEAT; i++) pv.push(await timed(() => cli(p, ["preview"])));
+                    report(`pulumi preview (no changes), 7 members`, spread(pv), base[7], 0.5);
+                    report(`peak RSS of the CLI and its plugins, 7 members (fresh up, no-op up)`, { median: rss, min: rss, max: rss }, undefined, 400, "MB");
+                }
+            }
+        }
+
+        // Rolling restart of 5 members: the baseline on its own cluster first, then the component's.
+        const roll = async (label: string, endpoints: string, creds: ReturnType<typeof writeCreds>, action: (i: number) => Promise<void>) => {
+            const times: number[] = [];
+            const gaps: number[] = [];
+            for (let i = 0; i < REPEAT; i++) {
+                const writer = new GatewayWriter(bin, endpoints, creds, `/bench/${label}/${i}`).start();
+                await sleep(1000);
+                times.push(await timed(() => action(i)));
+                await sleep(1000);
+                const w = await writer.finish();
+                if (w.lost.length > 0) throw new Error(`${label}: ${w.lost.length} acknowledged writes lost`);
+                gaps.push(w.longestGapMs);
+            }
+            return { times: spread(times), gaps: spread(gaps) };
+        };
+        await resetHosts(inv, 5);
+        const baseDir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-roll-"));
+        const baseCa = path.join(baseDir, "work");
+        execFileSync("bash", [path.join(ROOT, "bench", "baseline-deploy.sh"), releaseArchive(VERSION).archive, inv.sshKeyPath, ...members(inv, 5)], { stdio: ["ignore", "inherit", "inherit"], env: { ...process.env, BASELINE_KEEP_PKI: baseCa } });
+        const baseCreds = { caFile: path.join(baseCa, "ca.crt"), certFile: path.join(baseCa, "admin.crt"), keyFile: path.join(baseCa, "admin.key") };
+        const baseEndpoints = inv.hosts.slice(0, 5).map((h) => `https://${h.address}:2379`).join(",");
+        // Asynchronous, so that the writer in this process keeps writing while the script runs.
+        const baseRoll = await roll("baseline-roll", baseEndpoints, baseCreds, (i) =>
+            new Promise<void>((resolve, reject) =>
+                execFile("bash", [path.join(ROOT, "bench", "baseline-rolling-restart.sh"), inv.sshKeyPath, i % 2 ? "info" : "warn", ...members(inv, 5)], (e, _o, err) => (e ? reject(new Error(`baseline rolling restart: ${err}`)) : resolve())),
+            ),
+        );
+        report(`baseline: sequential health-gated rolling restart, 5 members`, baseRoll.times, undefined, undefined);
+        report(`baseline: longest write gap during its rolling restart`, baseRoll.gaps, undefined, undefined, "ms");
+        if (!missing) {
+            await resetHosts(inv, 5);
+            const p = await stackFor(inv, 5, "roll5");
+            projects.push(p);
+            const out = (await p.stack.up()).outputs;
+            const creds = writeCreds(fs.mkdtempSync(path.join(os.tmpdir(), "bench-")), "admin", { ca: out.caBundlePem.value, cert: out.adminCertPem.value, key: out.adminKeyPem.value });
+            const mine = await roll("component-roll", out.clientEndpoints.value as string, creds, async (i) => {
+                await setConfig(p, "logLevel", i % 2 ? "info" : "warn");
+                await p.stack.up();
+            });
+            report(`rolling restart of 5 members via pulumi up (one setting changed)`, mine.times, baseRoll.times, 1.5);
+            report(`longest write gap during the component's rolling restart`, mine.gaps, undefined, 300, "ms");
         }
     } finally {
+        for (const p of projects) cleanup(p);
         hosts("down");
     }
-    console.log(`\nmachine: ${os.cpus().length} cores; etcd ${VERSION}\n\nfigure | value\n--- | ---`);
-    for (const [k, v] of rows) console.log(`${k} | ${v}`);
+    console.log(`\nmachine: ${os.cpus().length} cores; etcd ${VERSION}; each figure: median (min-max) of ${REPEAT} runs\n`);
+    console.log("figure | component | baseline | ratio | target | verdict\n--- | --- | --- | --- | --- | ---");
+    for (const r of rows) console.log(r.join(" | "));
 }
 
 main().catch((e) => {

@@ -1,4 +1,5 @@
 /** EtcdCluster: the component other stacks import. */
+import { randomUUID } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
 import { remote } from "@pulumi/command";
@@ -11,43 +12,89 @@ import { hostPaths } from "./render/paths";
 import { ClusterSettings } from "./settings";
 import { desiredRecord } from "./plan/desiredRecord";
 import { policySummary } from "./policySummary";
-import { EtcdClusterRecord } from "./record";
-import { inspectRestoreSource } from "./restoreSource";
-import { addRestoreSteps } from "./restoreSteps";
-import { EtcdClusterArgs } from "./types";
+import { newClusterRecord } from "./provider/clusterRecord";
+import { inspectRestoreSource } from "./restore/snapshotFile";
+import { addRestoreSteps } from "./restore/steps";
+import { EtcdClusterArgs, EtcdDeployedMember } from "./types";
 import { resolveSettings } from "./validate";
+import { deriveBackupKeys, macPads } from "./backup/keys";
+import { BackupHostSecrets } from "./backup/hostFiles";
+import { inspectStoreRestore, storeRestoreId } from "./backup/storeRestore";
+import { storeReaderFor } from "./backup/storeReader";
+import { RestoreRequest } from "./restore/plan";
+import { monitoringOutputs } from "./monitoring/outputs";
+import { cleanupHost } from "./hostCleanup/plan";
+import { EtcdHostCleanup } from "./hostCleanup/resource";
 
+/**
+ * No delete of a host step ever runs: the command provider's delete dials the host and fails the run when
+ * that host is gone for good (pulumi/pulumi-command#104). The host-cleanup resource cleans leaving hosts
+ * instead, tolerating an unreachable one. (Applies to every remote step under the cluster, present and future.)
+ */
+const keepHostStepsOnDelete: pulumi.ResourceTransformation = (a) =>
+    a.type.startsWith("command:remote:") ? { props: a.props, opts: pulumi.mergeOptions(a.opts, { retainOnDelete: true }) } : undefined;
+
+/**
+ * A highly-available, TLS-secured etcd cluster on existing Linux hosts over SSH: its PKI, a verified etcd
+ * release, a hardened systemd unit and config on every member, changes rolled out one member at a time.
+ */
 export class EtcdCluster extends pulumi.ComponentResource {
     /** Client URLs of all members, in member-list order. Resolves once every member passed its readiness check. */
     public readonly clientUrls: pulumi.Output<string[]>;
     /** Comma-joined client URLs, ready for kube-apiserver's --etcd-servers. Resolves once the cluster is ready. */
     public readonly clientEndpoints: pulumi.Output<string>;
+    /** Peer URLs of all members, in member-list order. Resolves once the cluster is ready. */
     public readonly peerUrls: pulumi.Output<string[]>;
+    /** Member names, in member-list order. Resolves once the cluster is ready. */
     public readonly memberNames: pulumi.Output<string[]>;
     /** The CAs to trust (PEM): the cluster's CA, or the old and the new one while a CA rotation runs. */
     public readonly caCertPem: pulumi.Output<string>;
     /** Same as caCertPem, under the name the CA rotation docs use: clients should trust exactly this bundle. */
     public readonly caBundlePem: pulumi.Output<string>;
+    /** The admin client certificate (PEM), for etcdctl. */
     public readonly adminCertPem: pulumi.Output<string>;
-    /** Secret. */
+    /**
+     * The admin client's private key (PEM).
+     * @secret
+     */
     public readonly adminKeyPem: pulumi.Output<string>;
+    /** The client certificate (PEM) for kube-apiserver's --etcd-certfile. */
     public readonly apiserverCertPem: pulumi.Output<string>;
-    /** Secret. */
+    /**
+     * The private key (PEM) for kube-apiserver's --etcd-keyfile.
+     * @secret
+     */
     public readonly apiserverKeyPem: pulumi.Output<string>;
     /** etcdctl command line using the admin client certificate saved as ca.crt / admin.crt / admin.key. */
     public readonly etcdctlCommand: pulumi.Output<string>;
     /** The etcd version every member runs. Resolves once the cluster is ready, so a failed upgrade never reports it. */
     public readonly version: pulumi.Output<string>;
     /** Names and addresses of the members, as deployed. Resolves once the cluster is ready. */
-    public readonly deployedMembers: pulumi.Output<{ name: string; address: string }[]>;
+    public readonly deployedMembers: pulumi.Output<EtcdDeployedMember[]>;
     /** At preview: what this run will do to the cluster, one line per step (empty when nothing changes). */
     public readonly plannedChanges: pulumi.Output<string[]>;
+    /**
+     * The key the off-host backups are encrypted with (keep a copy: a restore into a new stack needs it). Undefined without backup.
+     * @secret
+     */
+    public readonly backupEncryptionKey: pulumi.Output<string | undefined>;
+    /** Prometheus' client certificate for the members' metrics listeners (monitoring over https); undefined otherwise. */
+    public readonly monitoringCertPem: pulumi.Output<string | undefined>;
+    /**
+     * The key of monitoringCertPem.
+     * @secret
+     */
+    public readonly monitoringKeyPem: pulumi.Output<string | undefined>;
+    /** A Prometheus configuration fragment (`scrape_configs:`) that scrapes every member (monitoring); undefined otherwise. */
+    public readonly prometheusScrapeConfig: pulumi.Output<string | undefined>;
+    /** A Prometheus rules file: etcd's mixin alerts and this component's own (monitoring); undefined otherwise. */
+    public readonly prometheusRules: pulumi.Output<string | undefined>;
 
     constructor(name: string, args: EtcdClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         // Validate before anything is registered: bad input never reaches a host.
         const s: ClusterSettings = resolveSettings(args);
         // The component's inputs are a policy-facing summary (no secrets), so policy packs can judge the cluster.
-        super("etcd-pulumi:index:EtcdCluster", name, { ...policySummary(s) }, opts);
+        super("etcd-pulumi:index:EtcdCluster", name, { ...policySummary(s) }, { ...opts, transformations: [...(opts?.transformations ?? []), keepHostStepsOnDelete] });
         const paths = hostPaths(s.dataDir, s.walDir);
 
         // First: the record of the deployment. Its check refuses unsafe changes before any other resource
@@ -55,13 +102,52 @@ export class EtcdCluster extends pulumi.ComponentResource {
         // The release is verified first: the record waits for it, so an archive that cannot be had or does
         // not match its checksum stops the run before anything is registered or recorded.
         const release = obtainRelease(s.binary, s.version, s.arch, s.cacheDir);
-        // So is the snapshot to restore from: a bad one stops the run before any host is touched.
+        // Off-host backups: encrypted with the key the config gives, else with one generated once and kept in the stack.
+        const b = s.backup;
+        const backupArgs = args.backup;
+        const backupKey: pulumi.Output<string> | undefined =
+            b && backupArgs
+                ? backupArgs.encryptionKey !== undefined
+                    ? pulumi.secret(pulumi.output(backupArgs.encryptionKey))
+                    : new random.RandomBytes(`${name}-backup-key`, { length: 32 }, { parent: this }).hex
+                : undefined;
+        const secretAccessKey = backupArgs ? pulumi.secret(pulumi.output(backupArgs.secretAccessKey)) : undefined;
+        const backupSecrets: pulumi.Output<BackupHostSecrets> | undefined =
+            backupKey && secretAccessKey
+                ? pulumi.secret(
+                      pulumi.all([backupKey, secretAccessKey]).apply(([key, sk]) => {
+                          const keys = deriveBackupKeys(key);
+                          return { encryptionPass: keys.encryptionPass, macPads: macPads(keys.macKey), secretAccessKey: sk };
+                      }),
+                  )
+                : undefined;
+        // So is what to restore from: a bad snapshot file, or a store that holds no such backup or was written
+        // with another key, stops the run before any host is touched.
         const restoreFrom = s.restoreFrom;
-        const restoreSource = release.then((r) => (restoreFrom ? inspectRestoreSource(restoreFrom, r, s.version, s.arch, s.cacheDir) : undefined));
-        const record = new EtcdClusterRecord(
+        const fromStore = s.restoreFromBackup;
+        let restoreRequest: pulumi.Output<RestoreRequest | undefined>;
+        let restoreId: string | undefined;
+        if (fromStore && b && backupKey && secretAccessKey) {
+            restoreRequest = pulumi.unsecret(
+                pulumi.all([backupKey, secretAccessKey]).apply(([key, sk]) =>
+                    inspectStoreRestore(b, fromStore.text, fromStore.selector, deriveBackupKeys(key), storeReaderFor(b, sk)).catch((e: Error) => {
+                        // The engine reports a failed input as a chain of "error serializing property" lines: say it plainly first.
+                        pulumi.log.error(e.message, this);
+                        throw e;
+                    }),
+                ),
+            );
+            restoreId = storeRestoreId(b.store.url, fromStore.text);
+        } else {
+            restoreRequest = pulumi.output(release.then((r) => (restoreFrom ? inspectRestoreSource(restoreFrom, r, s.version, s.arch, s.cacheDir) : undefined)));
+        }
+        const record = newClusterRecord(
             `${name}-record`,
             {
-                record: Promise.all([release, restoreSource]).then(([r, restore]) => desiredRecord(s, paths, r.sha256, restore)),
+                record: pulumi
+                    .all([release, restoreRequest])
+                    .apply(([r, request]) => desiredRecord(s, paths, r.sha256, restoreId !== undefined ? { id: restoreId } : request ? { id: request.id } : undefined)),
+                restoreRequest,
                 renewBeforeHours: s.certRenewBeforeHours,
                 now: process.env.ETCD_PULUMI_NOW ?? new Date().toISOString(),
             },
@@ -110,16 +196,17 @@ export class EtcdCluster extends pulumi.ComponentResource {
                         privateKey,
                         after,
                         installAfter: [snapshot],
+                        backupSecrets,
                     },
                     // Not even the member's component is registered before the record accepted the change.
                     { parent: this, dependsOn: after },
                 ),
         );
-        // Members the config no longer lists leave the cluster before any service step runs (their own
-        // resources, service included, are deleted at the end of the run). Run on the first member by name.
+        // Members the config no longer lists leave the cluster before any service step runs (their resources
+        // leave the state at the end of the run; their hosts are cleaned by the host-cleanup step). Run on the first member by name.
         const runner = members[0];
         // A restore (restoreFrom) comes before membership changes and service steps: they need the restored cluster.
-        const restored = restoreFrom
+        const restored = restoreFrom || fromStore
             ? [addRestoreSteps({ prefix: name, settings: s, paths, file: restoreFrom, members: sorted.map((m, k) => ({ settings: m, member: members[k] })), plan: record.restore, after }, this)]
             : [];
         const prune = new remote.Command(
@@ -143,6 +230,14 @@ export class EtcdCluster extends pulumi.ComponentResource {
             return service;
         });
         const ready = members.map((member) => member.addReadyCheck(services));
+        // Last: hosts no member uses any more are cleaned (best-effort, bounded), once every member is ready.
+        const runId = randomUUID();
+        const hostCleanup = new EtcdHostCleanup(
+            `${name}-host-cleanup`,
+            { hosts: sorted.map((m) => cleanupHost(s, m, paths)), privateKey, attempts: s.dialErrorLimit, connectTimeoutSeconds: s.perDialTimeout, runId },
+            { parent: this, dependsOn: [prune, ...ready] },
+        );
+        hostCleanup.report.apply((r) => (r?.runId === runId ? r.lines : []).forEach((l) => (l.level === "warning" ? pulumi.log.warn(l.text, this) : pulumi.log.info(l.text, this))));
         // Outputs that describe the deployed cluster wait for every member's readiness check.
         const whenReady = <T>(value: T): pulumi.Output<T> => pulumi.all(ready.map((r) => r.stdout)).apply(() => value);
 
@@ -159,7 +254,13 @@ export class EtcdCluster extends pulumi.ComponentResource {
         this.apiserverKeyPem = pulumi.secret(pki.apiserver.keyPem);
         this.version = whenReady(s.version);
         this.deployedMembers = whenReady(s.members.map((m) => ({ name: m.name, address: m.address })));
+        this.backupEncryptionKey = backupKey ? pulumi.secret(backupKey) : pulumi.output(undefined);
         this.etcdctlCommand = this.clientEndpoints.apply((e) => `etcdctl --endpoints=${e} --cacert=ca.crt --cert=admin.crt --key=admin.key`);
+        const monitoring = monitoringOutputs(name, s, pki.monitoring, this);
+        this.monitoringCertPem = monitoring.certPem;
+        this.monitoringKeyPem = monitoring.keyPem;
+        this.prometheusScrapeConfig = monitoring.scrapeConfig;
+        this.prometheusRules = monitoring.rules;
         this.registerOutputs({
             clientUrls: this.clientUrls,
             clientEndpoints: this.clientEndpoints,
@@ -174,6 +275,11 @@ export class EtcdCluster extends pulumi.ComponentResource {
             etcdctlCommand: this.etcdctlCommand,
             version: this.version,
             deployedMembers: this.deployedMembers,
+            backupEncryptionKey: this.backupEncryptionKey,
+            monitoringCertPem: this.monitoringCertPem,
+            monitoringKeyPem: this.monitoringKeyPem,
+            prometheusScrapeConfig: this.prometheusScrapeConfig,
+            prometheusRules: this.prometheusRules,
         });
     }
 }

@@ -20,6 +20,9 @@ import { stepInvocation, stepStdin } from "./render/shell";
 import { startInputsComment } from "./render/startInputs";
 import { renderUnit } from "./render/unit";
 import { ClusterSettings, MemberSettings } from "./settings";
+import { backupFiles, BackupHostSecrets } from "./backup/hostFiles";
+import { HOST_METRICS_FILES, hostMetricsFiles } from "./monitoring/hostMetrics";
+import { monitoringClusterName } from "./monitoring/settings";
 import { maintenanceFiles } from "./maintenance/hostFiles";
 
 export interface EtcdMemberInputs {
@@ -40,6 +43,8 @@ export interface EtcdMemberInputs {
     after: pulumi.Resource[];
     /** Steps that must finish before a (new) release is installed, e.g. the pre-upgrade snapshot. */
     installAfter?: pulumi.Resource[];
+    /** The secrets of the off-host backup's files, when settings.backup is set. */
+    backupSecrets?: pulumi.Output<BackupHostSecrets>;
 }
 
 /** The SSH connection to a member host. Built once so it never differs between runs. */
@@ -111,9 +116,10 @@ export class EtcdMember extends pulumi.ComponentResource {
             .apply(([token, b]) => renderEtcdConfig({ settings: s, member: m, initialMembers: b.initialCluster, clusterToken: token, paths }));
         const unit = (this.unit = renderUnit(s, paths));
         const { server, peer, client } = inputs.pki;
+        const backup = s.backup;
         const bundle = pulumi
-            .all([this.config, inputs.caBundlePem, server.certPem, server.keyPem, peer.certPem, peer.keyPem, client.certPem, client.keyPem])
-            .apply(([cfg, ca, sc, sk, pc, pk, cc, ck]) => ({
+            .all([pulumi.all([this.config, inputs.caBundlePem, server.certPem, server.keyPem, peer.certPem, peer.keyPem, client.certPem, client.keyPem]), pulumi.output(inputs.backupSecrets)])
+            .apply(([[cfg, ca, sc, sk, pc, pk, cc, ck], backupSecrets]) => ({
                 ca,
                 cc,
                 ck,
@@ -131,7 +137,13 @@ export class EtcdMember extends pulumi.ComponentResource {
                         clientCert: cc,
                         clientKey: ck,
                     },
-                    maintenanceFiles(s, m, paths, s.maintenance),
+                    [
+                        // Certificate expiry and which cluster this host is, for monitoring agents (always written).
+                        ...hostMetricsFiles(monitoringClusterName(s.monitoring, prefix), m.name, { server: sc, peer: pc, client: cc, caBundle: ca }),
+                        ...(backup && backupSecrets ? backupFiles(s, m, paths, backup, backupSecrets) : []),
+                        // The maintenance job runs wherever etcd runs (maintenance/).
+                        ...maintenanceFiles(s, m, paths, s.maintenance),
+                    ],
                     ),
                 ),
             }));
@@ -153,7 +165,7 @@ export class EtcdMember extends pulumi.ComponentResource {
                                 // Certificates from a new CA only once every member trusts it (CA rotation, phase reissue).
                                 ...(s.caRotation === "reissue" ? { probeNewCa: { caBundle: b.ca, clientCert: b.cc, clientKey: b.ck } } : {}),
                             }),
-                            delete: configureDeleteScript(s, m, paths, memberFilePaths(paths)),
+                            delete: configureDeleteScript(s, m, paths, [...memberFilePaths(paths), ...HOST_METRICS_FILES]),
                         }),
                     ),
                 ),

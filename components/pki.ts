@@ -7,6 +7,7 @@ import * as tls from "@pulumi/tls";
 import { isIP } from "node:net";
 import { caLayout } from "./plan/caRotation";
 import { PEER_CN } from "./render/config";
+import { MONITORING_CN } from "./monitoring/listener";
 import { ClusterSettings, MemberSettings } from "./settings";
 
 export interface KeyPair {
@@ -27,6 +28,8 @@ export interface ClusterPki {
     members: Map<string, MemberPki>;
     admin: KeyPair;
     apiserver: KeyPair;
+    /** Prometheus' client certificate for the members' https metrics listeners, when monitoring is on over https. */
+    monitoring?: KeyPair;
 }
 
 type Usage = "server_auth" | "client_auth";
@@ -129,5 +132,7 @@ export function createPki(prefix: string, s: ClusterSettings, parent: pulumi.Res
         members,
         admin: issue(`${prefix}-admin`, clientSpec(ADMIN_CN)),
         apiserver: issue(`${prefix}-apiserver`, clientSpec(APISERVER_CN)),
+        // Only when something needs it: a plain-http listener takes no certificate, and no key exists that nobody uses.
+        ...(s.monitoring && !s.monitoring.plainHttp ? { monitoring: issue(`${prefix}-monitoring`, clientSpec(MONITORING_CN)) } : {}),
     };
 }

@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { MemberBootstrap } from "./plan/bootstrap";
 import { LeafRenewal } from "./plan/leafRenewal";
-import { RestorePlan } from "./plan/restore";
+import { RestorePlan, RestoreRequest } from "./restore/plan";
 import { ClusterRecord, reviewTransition } from "./plan/transition";
 
 interface RecordInputs {
@@ -17,6 +17,8 @@ interface RecordInputs {
     /** The time the program ran (ISO 8601); not kept, not compared. */
     now: string;
     renewBeforeHours: number;
+    /** What restoreFrom names, described; not kept, not compared (see ReviewContext.restoreRequest). */
+    restoreRequest?: RestoreRequest;
 }
 
 interface RecordState {
@@ -29,11 +31,12 @@ interface RecordState {
 }
 
 // Kept and compared: record, renewBeforeHours, leafRenewal, bootstrap and restore (the last three set by check). plannedChanges
-// is the plan text of the last check, now the program's clock, __provider the serialized provider: none is compared.
+// is the plan text of the last check, now the program's clock, restoreRequest the description of what restoreFrom names (its
+// identity is in record), __provider the serialized provider: none is compared.
 const kept = (p: Partial<RecordState>) => JSON.stringify([p.record, p.renewBeforeHours, p.leafRenewal, p.bootstrap, p.restore ?? null]);
 const outs = (s: RecordState) => ({ record: s.record, renewBeforeHours: s.renewBeforeHours, leafRenewal: s.leafRenewal, bootstrap: s.bootstrap, restore: s.restore ?? null, plannedChanges: [] });
 
-const provider: pulumi.dynamic.ResourceProvider = {
+export const clusterRecordProvider: pulumi.dynamic.ResourceProvider = {
     async check(olds: Partial<RecordState> | undefined, news: RecordInputs) {
         const review = reviewTransition(olds?.record, news.record, {
             now: new Date(news.now),
@@ -41,6 +44,7 @@ const provider: pulumi.dynamic.ResourceProvider = {
             previousLeafRenewal: olds?.leafRenewal,
             previousBootstrap: olds?.bootstrap,
             previousRestore: olds?.restore,
+            restoreRequest: news.restoreRequest,
         });
         return {
             inputs: { ...news, leafRenewal: review.leafRenewal, bootstrap: review.bootstrap, restore: review.restore, plannedChanges: review.changes },
@@ -64,7 +68,11 @@ export interface EtcdClusterRecordArgs {
     renewBeforeHours: number;
     /** The current time; ETCD_PULUMI_NOW (ISO 8601) overrides it, to test renewal. */
     now: string;
+    restoreRequest?: pulumi.Input<RestoreRequest | undefined>;
 }
+
+/** What the record registers: its inputs, and its outputs unset (check and create fill them in). */
+export const recordProperties = (args: EtcdClusterRecordArgs) => ({ ...args, leafRenewal: undefined, bootstrap: undefined, restore: undefined, plannedChanges: undefined });
 
 export class EtcdClusterRecord extends pulumi.dynamic.Resource {
     /** At preview: what this run will do, one line per step; empty when nothing changes. */
@@ -77,6 +85,6 @@ export class EtcdClusterRecord extends pulumi.dynamic.Resource {
     declare public readonly restore: pulumi.Output<RestorePlan | null>;
 
     constructor(name: string, args: EtcdClusterRecordArgs, opts?: pulumi.CustomResourceOptions) {
-        super(provider, name, { ...args, leafRenewal: undefined, bootstrap: undefined, restore: undefined, plannedChanges: undefined }, opts, "etcd-pulumi", "EtcdClusterRecord");
+        super(clusterRecordProvider, name, recordProperties(args), opts, "etcd-pulumi", "EtcdClusterRecord");
     }
 }

@@ -1,4 +1,7 @@
 /** The validated, defaulted form of EtcdClusterArgs that every renderer works from. */
+import { BackupSettings } from "./backup/settings";
+import { BackupSelector } from "./backup/catalog";
+import { MonitoringSettings } from "./monitoring/settings";
 import { MaintenanceSettings } from "./maintenance/settings";
 
 export const DEFAULT_ETCD_VERSION = "3.6.16";
@@ -70,12 +73,18 @@ export interface ClusterSettings {
     snapshotSchedule: string;
     /** How many scheduled snapshots each member keeps. */
     snapshotRetention: number;
-    /** Absolute path on the deployer of the snapshot to restore the cluster from (see plan/restore.ts). */
+    /** Absolute path on the deployer of the snapshot to restore the cluster from (see restore/plan.ts). */
     restoreFrom?: string;
+    /** restoreFrom names backups in the store (`backup:...`): which one, and the text as written. */
+    restoreFromBackup?: { selector: BackupSelector; text: string };
+    /** Off-host encrypted backups (backup/), when set. */
+    backup?: BackupSettings;
     /** Scheduled defragmentation and NOSPACE recovery (maintenance/). */
     maintenance: MaintenanceSettings;
     healthTimeoutSeconds: number;
     cacheDir: string;
+    /** The metrics listener on each member's address, scrape config and alerts (monitoring/), when set. */
+    monitoring?: MonitoringSettings;
 }
 
 /** The archive file name of a release, as upstream names it. */

@@ -7,6 +7,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { EtcdClusterArgs, EtcdMemberArgs } from "./types";
 import { EtcdConfigError, resolveSettings } from "./validate";
+import { BACKUP_FIELDS, RETENTION_FIELDS } from "./backup/settings";
+import { MONITORING_FIELDS } from "./monitoring/settings";
 import { MAINTENANCE_FIELDS } from "./maintenance/settings";
 
 type Kind = "string" | "integer" | "boolean" | "json" | "secret";
@@ -42,8 +44,10 @@ export const STACK_CONFIG_KEYS: Record<string, Kind> = {
     snapshotSchedule: "string",
     snapshotRetention: "integer",
     restoreFrom: "string",
+    backup: "json",
     maintenance: "json",
     healthTimeoutSeconds: "integer",
+    monitoring: "json",
     sshUser: "string",
     sshPrivateKey: "secret",
     sshPrivateKeyPath: "string",
@@ -95,6 +99,8 @@ export interface StackConfigInput {
     values: Record<string, string>;
     /** The secret SSH key as a Pulumi secret, when sshPrivateKey is set. */
     secretPrivateKey?: unknown;
+    /** Whether a key ("namespace:key") holds a secret (one or more `secure:` values); default: none is. */
+    isSecret?: (key: string) => boolean;
     readFile: (p: string) => string;
 }
 
@@ -130,6 +136,40 @@ function enclosingKeys(key: string): string[] {
 
 /** Stands in for an SSH key that could not be read (already reported), so validation goes on. */
 const MISSING_KEY = "(missing)";
+
+/**
+ * `backup` as written in stack config: caBundlePath (a file on the deployer) becomes caBundle, and the
+ * secrets must be stored as secrets (`pulumi config set --secret --path backup.secretAccessKey`).
+ */
+function readBackup(input: StackConfigInput, parsed: Record<string, unknown>, problems: string[]): void {
+    const b = parsed.backup;
+    if (b === undefined) return;
+    if (typeof b !== "object" || b === null || Array.isArray(b)) {
+        problems.push(`${input.namespace}:backup: must be an object with store, accessKeyId, secretAccessKey, ...`);
+        return;
+    }
+    const backup = b as Record<string, unknown>;
+    unknownFields(backup, BACKUP_FIELDS, "backup", problems);
+    const retention = backup.retention;
+    if (retention !== undefined && (typeof retention !== "object" || retention === null || Array.isArray(retention))) problems.push(`backup.retention: must be an object`);
+    else if (retention !== undefined) unknownFields(retention as Record<string, unknown>, RETENTION_FIELDS, "backup.retention", problems);
+    const secret = input.isSecret?.(`${input.namespace}:backup`) ?? false;
+    for (const field of ["secretAccessKey", "encryptionKey"]) {
+        if (backup[field] !== undefined && !secret) {
+            problems.push(`backup.${field}: is stored in plaintext in the stack config; set it as a secret: pulumi config set --secret --path backup.${field} <value>`);
+        }
+    }
+    if (backup.caBundlePath !== undefined) {
+        const p = String(backup.caBundlePath);
+        const file = p.startsWith("~/") ? path.join(os.homedir(), p.slice(2)) : p;
+        try {
+            backup.caBundle = input.readFile(file);
+        } catch (e) {
+            problems.push(`backup.caBundlePath: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); give the path of the PEM bundle that signed the store's certificate`);
+        }
+        delete backup.caBundlePath;
+    }
+}
 
 /** The args as read from the stack config, with the problems reading found (no validation of values). */
 export function readStackConfig(input: StackConfigInput): { args: EtcdClusterArgs; problems: string[] } {
@@ -175,12 +215,14 @@ export function readStackConfig(input: StackConfigInput): { args: EtcdClusterArg
             if (typeof m === "object" && m !== null) unknownFields(m as Record<string, unknown>, MEMBER_FIELDS, `members[${i}]`, problems);
         });
     }
-    for (const [key, fields] of [["binary", BINARY_FIELDS], ["sshBastion", BASTION_FIELDS], ["maintenance", MAINTENANCE_FIELDS]] as const) {
+    for (const [key, fields] of [["binary", BINARY_FIELDS], ["sshBastion", BASTION_FIELDS], ["monitoring", MONITORING_FIELDS], ["maintenance", MAINTENANCE_FIELDS]] as const) {
         const v = parsed[key];
         if (v === undefined) continue;
         if (typeof v !== "object" || v === null || Array.isArray(v)) problems.push(`${input.namespace}:${key}: must be an object`);
         else unknownFields(v as Record<string, unknown>, [...fields], key, problems);
     }
+
+    readBackup(input, parsed, problems);
 
     let privateKey: unknown;
     if (raw.sshPrivateKey !== undefined && raw.sshPrivateKeyPath !== undefined) {

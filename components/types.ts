@@ -1,4 +1,10 @@
 import * as pulumi from "@pulumi/pulumi";
+import { EtcdBackupArgs } from "./backup/args";
+
+export { EtcdBackupArgs, EtcdBackupRetentionArgs } from "./backup/args";
+import { EtcdMonitoringArgs } from "./monitoring/args";
+
+export { EtcdMonitoringArgs } from "./monitoring/args";
 import { EtcdMaintenanceArgs } from "./maintenance/args";
 
 export { EtcdMaintenanceArgs } from "./maintenance/args";
@@ -28,9 +34,13 @@ export interface EtcdMemberArgs {
 
 /** A jump host the deployer tunnels through. */
 export interface EtcdBastionArgs {
+    /** The jump host's IP address or DNS name. */
     host: string;
+    /** Its SSH port; defaults to 22. */
     port?: number;
+    /** Its login user; defaults to the cluster's `ssh.user`. */
     user?: string;
+    /** Pin its SSH key (authorized_keys format line). */
     hostKey?: string;
 }
 
@@ -38,7 +48,10 @@ export interface EtcdBastionArgs {
 export interface EtcdSshArgs {
     /** Login user; defaults to root. */
     user?: string;
-    /** Private key (PEM/OpenSSH). Pass it as a Pulumi secret. */
+    /**
+     * Private key (PEM/OpenSSH). Pass it as a Pulumi secret.
+     * @secret
+     */
     privateKey: pulumi.Input<string>;
     /** Run host scripts through `sudo -n` (for non-root users). Defaults to true when user is not root. */
     sudo?: boolean;
@@ -64,27 +77,37 @@ export interface EtcdBinarySourceArgs {
 
 /** Everything `EtcdCluster` needs. Only `members` and `ssh` are required. */
 export interface EtcdClusterArgs {
+    /** The members: an odd number (3, 5, 7) unless allowEvenMembers; each name and address unique. */
     members: EtcdMemberArgs[];
+    /** How the deployer reaches the hosts over SSH. */
     ssh: EtcdSshArgs;
     /** etcd version, e.g. "3.6.16". */
     version?: string;
     /** CPU architecture of the hosts' release archive (amd64, arm64, ppc64le, s390x). */
     arch?: string;
+    /** Where the release archive comes from; default: the official release, checksum-verified. */
     binary?: EtcdBinarySourceArgs;
+    /** Client (TLS) port; default 2379. */
     clientPort?: number;
+    /** Peer (TLS) port; default 2380. */
     peerPort?: number;
     /** Plain-http metrics/health listener, bound to 127.0.0.1 only. */
     metricsPort?: number;
+    /** etcd's data dir on the hosts; default /var/lib/etcd. */
     dataDir?: string;
+    /** A separate WAL dir on the hosts (e.g. on a faster disk); default none. */
     walDir?: string;
     /** Milliseconds; about the peer round-trip time. */
     heartbeatInterval?: number;
     /** Milliseconds; at least 5x heartbeatInterval. */
     electionTimeout?: number;
+    /** Backend size quota in bytes; default 2 GiB, at most 8 GiB. */
     quotaBackendBytes?: number;
     /** "periodic" or "revision". */
     autoCompactionMode?: string;
+    /** Auto-compaction retention, e.g. "1h" (periodic) or "1000" (revision); default "1h". */
     autoCompactionRetention?: string;
+    /** Largest request etcd accepts, in bytes; default 1.5 MiB. */
     maxRequestBytes?: number;
     /** "debug", "info", "warn" or "error". */
     logLevel?: string;
@@ -108,7 +131,7 @@ export interface EtcdClusterArgs {
     caRotation?: string;
     /** Allow shrinking the member list below 3 members (no fault tolerance left). */
     allowSmallCluster?: boolean;
-    /** Fixed initial-cluster-token; default: generated once with @pulumi/random. */
+    /** Fixed initial-cluster-token; default: a random one, generated once. */
     clusterToken?: string;
     /** Allow an even number of members (not recommended: no extra fault tolerance). */
     allowEvenMembers?: boolean;
@@ -119,15 +142,29 @@ export interface EtcdClusterArgs {
     /** How many scheduled snapshots each member keeps (default 24). */
     snapshotRetention?: number;
     /**
-     * Restore the whole cluster from this snapshot (a path on the deployer, written by `etcdctl snapshot
-     * save`, e.g. a scheduled one). The next `pulumi up` stops every member and restores each from it;
-     * later runs with the same file change nothing; another file restores again (README "Restore").
+     * Restore the whole cluster: a snapshot file on the deployer (written by `etcdctl snapshot save`, e.g.
+     * a scheduled one), or backups in the store: `backup:latest`, `backup:<ISO 8601 time>` or
+     * `backup:revision:<n>` (the nearest earlier backup). The next `pulumi up` stops every member and
+     * restores each from it; later runs with the same value change nothing; another value restores again
+     * (README "Restore").
      */
     restoreFrom?: string;
+    /** Off-host, encrypted backups to an S3-compatible store (README "Off-host backups"). */
+    backup?: EtcdBackupArgs;
     /** Scheduled defragmentation and NOSPACE recovery (README "Monitoring and maintenance"); default: daily, etcd's fragmentation threshold. */
     maintenance?: EtcdMaintenanceArgs;
     /** Seconds to wait for a member to report healthy after a start or restart. */
     healthTimeoutSeconds?: number;
     /** Cache directory for downloaded release archives on the deployer. */
     cacheDir?: string;
+    /** A metrics listener Prometheus can scrape from another host, securely; scrape config and alert outputs (README "Monitoring"). */
+    monitoring?: EtcdMonitoringArgs;
+}
+
+/** A member as deployed (output `deployedMembers`). */
+export interface EtcdDeployedMember {
+    /** Member name (etcd `--name`). */
+    name: string;
+    /** The address in its peer and client URLs. */
+    address: string;
 }

@@ -1,5 +1,5 @@
 /**
- * Validation of EtcdClusterArgs: runs before any resource is registered (its only I/O: restoreFrom must exist), reports every problem at
+ * Validation of EtcdClusterArgs: runs before any resource is registered (its only I/O: a restoreFrom file must exist), reports every problem at
  * once, each naming the field and the fix.
  */
 import * as fs from "node:fs";
@@ -8,6 +8,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { isIP } from "node:net";
 import { EtcdClusterArgs, EtcdMemberArgs } from "./types";
+import { resolveBackupSettings } from "./backup/settings";
+import { parseBackupSelector } from "./backup/catalog";
 import { resolveMaintenanceSettings } from "./maintenance/settings";
 import {
     BinarySourceSettings,
@@ -16,6 +18,7 @@ import {
     MemberSettings,
     releaseArchiveName,
 } from "./settings";
+import { resolveMonitoringSettings } from "./monitoring/settings";
 
 // A RunError: Pulumi prints the list once, as a clean error without a stack trace.
 export class EtcdConfigError extends pulumi.RunError {
@@ -278,10 +281,21 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
     if (typeof snapshotRetention !== "number" || !Number.isInteger(snapshotRetention) || snapshotRetention < 1 || snapshotRetention > 10000) {
         problems.push(`snapshotRetention: ${JSON.stringify(snapshotRetention)} must be a whole number of snapshots to keep, 1-10000 (default 24)`);
     }
-    const restoreFrom = args.restoreFrom === undefined ? undefined : restoreSourcePath(args.restoreFrom, problems);
+    const backup = resolveBackupSettings(args.backup, problems);
+    let restoreFrom: string | undefined;
+    let restoreFromBackup: ClusterSettings["restoreFromBackup"];
+    if (typeof args.restoreFrom === "string" && args.restoreFrom.startsWith("backup:")) {
+        const selector = parseBackupSelector(args.restoreFrom);
+        if ("problem" in selector) problems.push(`restoreFrom: ${selector.problem}`);
+        else restoreFromBackup = { selector, text: args.restoreFrom };
+        if (args.backup === undefined) problems.push(`restoreFrom: ${args.restoreFrom} restores from the backup store, but backup is not set; set backup (the store the backups are in, with its credentials)`);
+    } else if (args.restoreFrom !== undefined) {
+        restoreFrom = restoreSourcePath(args.restoreFrom, problems);
+    }
     const maintenance = resolveMaintenanceSettings(args.maintenance, problems);
     const healthTimeoutSeconds = args.healthTimeoutSeconds ?? 120;
     positiveInt("healthTimeoutSeconds", healthTimeoutSeconds);
+    const monitoring = resolveMonitoringSettings(args.monitoring, { clientPort, peerPort, metricsPort }, problems);
 
     if (problems.length > 0) throw new EtcdConfigError(problems);
 
@@ -333,8 +347,11 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         snapshotSchedule,
         snapshotRetention,
         restoreFrom,
+        restoreFromBackup,
+        backup,
         maintenance,
         healthTimeoutSeconds,
+        ...(monitoring ? { monitoring } : {}),
         cacheDir: args.cacheDir ?? path.join(process.env.ETCD_PULUMI_CACHE ?? path.join(os.homedir(), ".cache", "etcd-pulumi"), "downloads"),
     };
 }

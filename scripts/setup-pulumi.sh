@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Puts the real Pulumi toolchain pinned in scripts/env.sh on this machine:
 #   $ETCD_PULUMI_PULUMI_BIN/pulumi and pulumi-language-nodejs at v$PULUMI_VERSION, and the resource
-#   plugins command, tls and random at their exact pinned versions in $PULUMI_HOME.
+#   plugins command, tls and random at their exact pinned versions in $PULUMI_HOME; and, optional, the
+#   language hosts of the multi-language consumers next to the CLI: pulumi-language-yaml
+#   v$PULUMI_YAML_VERSION (pulumi/pulumi-yaml) and pulumi-language-go v$PULUMI_LANGUAGE_GO_VERSION.
 # Order of preference:
 #   1. already installed at the right versions: the CLI and language host in $ETCD_PULUMI_PULUMI_BIN or
 #      elsewhere on PATH (linked in), the plugins in $PULUMI_HOME, or as pulumi-resource-<name> binaries
 #      next to the CLI or on PATH (installed with `pulumi plugin install --file`);
 #   2. the official release archives from get.pulumi.com (skipped when ETCD_PULUMI_OFFLINE=1);
-#   3. otherwise: report exactly what is missing and exit 1 (nothing half-installed).
+#   3. otherwise: report exactly what is missing and exit 1 (nothing half-installed). A missing optional
+#      language host is listed too, and in $PULUMI_LANGUAGES_UNAVAILABLE_FILE, without failing: the tests
+#      that need it skip with that reason.
 # Usage: scripts/setup-pulumi.sh        (no arguments; safe to re-run)
 set -euo pipefail
 
@@ -17,7 +21,9 @@ source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/env.sh"
 BIN_DIR="$ETCD_PULUMI_PULUMI_BIN"
 WORK_DIR="$ETCD_PULUMI_CACHE/pulumi-downloads"
 OFFICIAL_BASE="https://get.pulumi.com/releases"
+YAML_RELEASES="https://github.com/pulumi/pulumi-yaml/releases/download"
 PLUGINS=(command tls random)
+LANGUAGE_HOSTS=(yaml go)
 
 log() { printf '[setup-pulumi] %s\n' "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -32,6 +38,14 @@ plugin_version() {
 }
 
 plugin_dir() { printf '%s/plugins/resource-%s-v%s' "$PULUMI_HOME" "$1" "$(plugin_version "$1")"; }
+
+language_version() {
+  case "$1" in
+    yaml) printf '%s' "$PULUMI_YAML_VERSION" ;;
+    go) printf '%s' "$PULUMI_LANGUAGE_GO_VERSION" ;;
+    *) die "unknown language host $1" ;;
+  esac
+}
 
 # ---------------------------------------------------------------------------------------------
 # 1. What is already there
@@ -82,6 +96,12 @@ adopt_plugin_binary() { # name
   return 1
 }
 
+# Every optional language host already at its pinned version next to the CLI.
+languages_present() {
+  local lang
+  for lang in "${LANGUAGE_HOSTS[@]}"; do language_host_ok "$lang" "$BIN_DIR/pulumi-language-$lang" || return 1; done
+}
+
 missing_plugins() {
   local name
   for name in "${PLUGINS[@]}"; do
@@ -102,16 +122,24 @@ official_reachable() {
   fi
 }
 
-download_cli() {
+# The official CLI archive, checksum-verified, unpacked into $WORK_DIR/extract/pulumi (once per run).
+fetch_cli_archive() {
   local dl="$WORK_DIR" archive="pulumi-v$PULUMI_VERSION-linux-x64.tar.gz" sums="pulumi-$PULUMI_VERSION-checksums.txt"
+  [ ! -f "$dl/extract/.complete" ] || return 0
   mkdir -p "$dl"
   log "downloading $archive"
   curl -fsSL --retry 2 -o "$dl/$archive" "$OFFICIAL_BASE/sdk/$archive" || return 1
   curl -fsSL --retry 2 -o "$dl/$sums" "$OFFICIAL_BASE/sdk/$sums" || return 1
   (cd "$dl" && grep -F " $archive" "$sums" | sha256sum -c --quiet -) || die "checksum mismatch for $dl/$archive"
-  rm -rf "$dl/extract" && mkdir -p "$dl/extract" "$BIN_DIR"
+  rm -rf "$dl/extract" && mkdir -p "$dl/extract"
   tar -xzf "$dl/$archive" -C "$dl/extract"
-  install_cli_files "$dl/extract/pulumi"
+  touch "$dl/extract/.complete"
+}
+
+download_cli() {
+  fetch_cli_archive || return 1
+  mkdir -p "$BIN_DIR"
+  install_cli_files "$WORK_DIR/extract/pulumi"
 }
 
 download_plugin() { # name -> prints the archive path
@@ -143,6 +171,95 @@ install_plugin() { # name file-or-archive
   out="$("$BIN_DIR/pulumi" plugin install resource "$name" "$ver" --file "$2" --reinstall 2>&1)" ||
     die "pulumi plugin install resource $name $ver --file $2 failed: $out"
   log "installed plugin $name $ver from $2 into $PULUMI_HOME/plugins"
+}
+
+# ---------------------------------------------------------------------------------------------
+# Optional language hosts (yaml, go): installed -> on PATH -> official download -> listed as missing
+# ---------------------------------------------------------------------------------------------
+# The version a language host was built as, empty when it cannot tell. pulumi-language-go answers
+# -version; pulumi-language-yaml has no such flag, but its Go build info keeps the version it was linked
+# with (-X github.com/pulumi/pulumi-yaml/pkg/version.Version=vX.Y.Z), readable without running it.
+language_host_version() { # lang binary
+  case "$1" in
+    go) { timeout 20 "$2" -version </dev/null 2>&1 || true; } | grep -Eo '^v[0-9]+\.[0-9]+\.[0-9]+' | tail -n 1 || true ;;
+    yaml) { grep -aoE 'pulumi-yaml/pkg/version\.Version=v[0-9]+\.[0-9]+\.[0-9]+' "$2" 2>/dev/null || true; } | head -n 1 | sed 's/.*=//' ;;
+  esac
+}
+
+language_host_ok() { # lang binary
+  [ -x "$2" ] && [ "$(language_host_version "$1" "$2")" = "v$(language_version "$1")" ]
+}
+
+install_language_host() { # lang binary source
+  mkdir -p "$BIN_DIR"
+  install -m 0755 "$2" "$BIN_DIR/.pulumi-language-$1.new"
+  mv -f "$BIN_DIR/.pulumi-language-$1.new" "$BIN_DIR/pulumi-language-$1"
+  log "installed pulumi-language-$1 v$(language_version "$1") into $BIN_DIR ($3)"
+}
+
+# Elsewhere on PATH at the pinned version: linked in. One of another version is refused, saying so.
+adopt_language_host() { # lang
+  local lang="$1" cand said
+  cand="$(PATH="${PATH//"$BIN_DIR:"/}" command -v "pulumi-language-$lang" || true)"
+  [ -n "$cand" ] || return 1
+  cand="$(cd "$(dirname "$cand")" && pwd -P)/$(basename "$cand")"
+  said="$(language_host_version "$lang" "$cand")"
+  if [ "$said" != "v$(language_version "$lang")" ]; then
+    log "ignoring $cand: it is version ${said:-unknown}, v$(language_version "$lang") is pinned"
+    return 1
+  fi
+  mkdir -p "$BIN_DIR"
+  ln -sfn "$cand" "$BIN_DIR/pulumi-language-$lang"
+  log "using pulumi-language-$lang v$(language_version "$lang") found at $cand (linked into $BIN_DIR)"
+}
+
+# go: the official CLI archive of the pinned version ships it. yaml: the CLI archive's, when it is the
+# pinned version, else the pulumi/pulumi-yaml release archive, checked against the release's checksums.
+download_language_host() { # lang
+  local lang="$1" ver dl="$WORK_DIR" archive sums
+  ver="$(language_version "$lang")"
+  if fetch_cli_archive && language_host_ok "$lang" "$dl/extract/pulumi/pulumi-language-$lang"; then
+    install_language_host "$lang" "$dl/extract/pulumi/pulumi-language-$lang" "official CLI archive"
+    return 0
+  fi
+  [ "$lang" = yaml ] || return 1
+  archive="pulumi-language-yaml-v$ver-linux-amd64.tar.gz"
+  sums="pulumi-yaml-$ver-checksums.txt"
+  log "downloading $archive from the pulumi/pulumi-yaml release"
+  curl -fsSL --retry 2 -o "$dl/$archive" "$YAML_RELEASES/v$ver/$archive" || return 1
+  curl -fsSL --retry 2 -o "$dl/$sums" "$YAML_RELEASES/v$ver/$sums" || return 1
+  (cd "$dl" && grep -F " $archive" "$sums" | sha256sum -c --quiet -) || die "checksum mismatch for $dl/$archive"
+  rm -rf "$dl/yaml" && mkdir -p "$dl/yaml" && tar -xzf "$dl/$archive" -C "$dl/yaml"
+  language_host_ok yaml "$dl/yaml/pulumi-language-yaml" || return 1
+  install_language_host yaml "$dl/yaml/pulumi-language-yaml" "pulumi/pulumi-yaml release"
+}
+
+# Never fails: what cannot be had is logged as UNAVAILABLE and written to $PULUMI_LANGUAGES_UNAVAILABLE_FILE.
+setup_language_hosts() { # online (0/1)
+  local online="$1" lang ver bin missing=()
+  for lang in "${LANGUAGE_HOSTS[@]}"; do
+    ver="$(language_version "$lang")"
+    bin="$BIN_DIR/pulumi-language-$lang"
+    if language_host_ok "$lang" "$bin"; then
+      log "pulumi-language-$lang v$ver present in $BIN_DIR"
+      continue
+    fi
+    if [ -e "$bin" ]; then log "ignoring $bin: it is version $(language_host_version "$lang" "$bin" || true), v$ver is pinned"; fi
+    if adopt_language_host "$lang"; then continue; fi
+    if [ "$online" = 1 ] && download_language_host "$lang"; then continue; fi
+    missing+=("$lang")
+  done
+  mkdir -p "$(dirname "$PULUMI_LANGUAGES_UNAVAILABLE_FILE")"
+  if [ "${#missing[@]}" = 0 ]; then
+    rm -f "$PULUMI_LANGUAGES_UNAVAILABLE_FILE"
+    return 0
+  fi
+  : > "$PULUMI_LANGUAGES_UNAVAILABLE_FILE"
+  for lang in "${missing[@]}"; do
+    log "  - UNAVAILABLE: pulumi-language-$lang v$(language_version "$lang") (optional: in $BIN_DIR or on PATH; the $lang consumer's tests skip without it)"
+    printf 'pulumi-language-%s v%s is not installed (in %s or on PATH) and could not be downloaded here\n' \
+      "$lang" "$(language_version "$lang")" "$BIN_DIR" >> "$PULUMI_LANGUAGES_UNAVAILABLE_FILE"
+  done
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -179,7 +296,7 @@ verify_installation() {
 
 # ---------------------------------------------------------------------------------------------
 main() {
-  local start=$SECONDS need_cli=0 todo="" name archive
+  local start=$SECONDS need_cli=0 todo="" name archive online=0
   mkdir -p "$ETCD_PULUMI_CACHE"
   exec 9>>"$ETCD_PULUMI_CACHE/.setup-pulumi.lock"
   flock 9 || die "could not lock $ETCD_PULUMI_CACHE/.setup-pulumi.lock"
@@ -194,11 +311,14 @@ main() {
   done
   if [ "$need_cli" = 0 ] && [ -z "$todo" ]; then
     verify_installation
+    # Reaching get.pulumi.com is tried only when a language host is not already here.
+    if languages_present || ! official_reachable; then setup_language_hosts 0; else setup_language_hosts 1; fi
     log "ready ($((SECONDS - start))s)"
     return 0
   fi
 
   if official_reachable; then
+    online=1
     [ "$need_cli" = 0 ] || download_cli || die "download of pulumi v$PULUMI_VERSION failed"
     need_cli=0
     for name in $todo; do
@@ -207,6 +327,7 @@ main() {
     done
     todo=""
   fi
+  setup_language_hosts "$online"
   [ "$need_cli" = 0 ] && [ -z "$todo" ] || report_missing "$need_cli" "$todo"
   verify_installation
   log "done in $((SECONDS - start))s"

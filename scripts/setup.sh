@@ -6,6 +6,7 @@
 #   3. Pulumi CLI, language host and the command/tls/random plugins (scripts/setup-pulumi.sh)
 #   4. etcd release archives for tests (scripts/setup-etcd.sh)
 #   5. actionlint, the workflow linter the unit tests run (scripts/setup-actionlint.sh)
+#   6. versitygw, the S3-compatible server the backup tests run (scripts/setup-s3.sh)
 set -euo pipefail
 # shellcheck source=scripts/env.sh
 source "$(dirname "${BASH_SOURCE[0]}")/env.sh"
@@ -53,6 +54,10 @@ mkdir -p "$(dirname "$PULUMI_UNAVAILABLE_FILE")"
 if pulumi_log=$(bash "$ETCD_PULUMI_ROOT/scripts/setup-pulumi.sh" 2>&1); then
   rm -f "$PULUMI_UNAVAILABLE_FILE"
   say "ready: node $(node --version), pulumi $(pulumi version), etcd archives in $ETCD_RELEASES_DIR"
+  # Optional language hosts (the YAML and Go consumers): missing ones only skip their tests.
+  if [ -s "$PULUMI_LANGUAGES_UNAVAILABLE_FILE" ]; then
+    while IFS= read -r line; do say "WARNING: $line; its consumer's test will be reported as skipped"; done < "$PULUMI_LANGUAGES_UNAVAILABLE_FILE"
+  fi
 else
   printf '%s\n' "$pulumi_log" >&2
   if [ "${1:-}" = "--allow-missing-pulumi" ]; then
@@ -65,3 +70,15 @@ fi
 
 # 5. actionlint
 bash "$ETCD_PULUMI_ROOT/scripts/setup-actionlint.sh" || die "actionlint could not be installed (see above)"
+
+# 6. versitygw. Only the tests need it (not the demo): when it cannot be built here, the reason is recorded in
+# $VERSITYGW_UNAVAILABLE_FILE and the suites that need an S3 server report themselves SKIPPED with it.
+mkdir -p "$(dirname "$VERSITYGW_UNAVAILABLE_FILE")"
+s3_log=$(mktemp)
+if bash "$ETCD_PULUMI_ROOT/scripts/setup-s3.sh" 2>&1 | tee "$s3_log" >&2; then
+  rm -f "$VERSITYGW_UNAVAILABLE_FILE"
+else
+  grep 'UNAVAILABLE' "$s3_log" > "$VERSITYGW_UNAVAILABLE_FILE" || tail -n 20 "$s3_log" > "$VERSITYGW_UNAVAILABLE_FILE"
+  say "WARNING: versitygw is NOT available; the tests needing an S3 server will be reported as skipped (see $VERSITYGW_UNAVAILABLE_FILE)"
+fi
+rm -f "$s3_log"

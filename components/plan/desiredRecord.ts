@@ -4,10 +4,10 @@ import { runtimeConfig } from "../render/files";
 import { HostPaths } from "../render/paths";
 import { renderUnit } from "../render/unit";
 import { ClusterSettings } from "../settings";
-import { RestoreRequest } from "./restore";
 import { ClusterRecord } from "./transition";
 
-export function desiredRecord(s: ClusterSettings, paths: HostPaths, binarySha256: string, restore?: RestoreRequest): ClusterRecord {
+/** `restore`: the identity of what restoreFrom names (the request itself goes to the record's check on its own). */
+export function desiredRecord(s: ClusterSettings, paths: HostPaths, binarySha256: string, restore?: { id: string }): ClusterRecord {
     return {
         version: s.version,
         binarySha256,
@@ -28,6 +28,7 @@ export function desiredRecord(s: ClusterSettings, paths: HostPaths, binarySha256
             // The token only appears in initial-cluster-token, which runtimeConfig drops.
             config: runtimeConfig(renderEtcdConfig({ settings: s, member: m, initialMembers: s.members, clusterToken: "", paths })),
         })),
-        ...(restore ? { restore } : {}),
+        ...(restore ? { restore: { id: restore.id } } : {}),
+        hostCleanup: "cluster",
     };
 }

@@ -9,7 +9,7 @@ import { foundingBootstraps, MemberBootstrap, nextBootstraps } from "./bootstrap
 import { CaState, caChange } from "./caRotation";
 import { decideLeafRenewal, LeafRenewal } from "./leafRenewal";
 import { membershipChange, quorum } from "./membership";
-import { decideRestore, RestorePlan, RestoreRequest, restoreWords } from "./restore";
+import { decideRestore, RestorePlan, RestoreRequest, restoreWords } from "../restore/plan";
 import { versionChange } from "./version";
 
 /** One member as recorded: identity plus what its etcd reads at start (config without bootstrap-only keys). */
@@ -42,8 +42,13 @@ export interface ClusterRecord {
     /** Shrinking below 3 members is allowed. */
     allowSmallCluster: boolean;
     members: RecordedMember[];
-    /** The snapshot restoreFrom names, if set (see restore.ts). */
-    restore?: RestoreRequest;
+    /** The identity of what restoreFrom names, if set (the request itself is ReviewContext.restoreRequest). */
+    restore?: { id: string };
+    /**
+     * "cluster": leaving hosts are cleaned by the cluster's host-cleanup step and no member step deletes on its
+     * host (components/hostCleanup/). Absent in records of earlier versions, whose member steps still do.
+     */
+    hostCleanup?: "cluster";
 }
 
 export interface Refusal {
@@ -74,6 +79,12 @@ export interface ReviewContext {
     previousLeafRenewal?: LeafRenewal;
     previousBootstrap?: Record<string, MemberBootstrap>;
     previousRestore?: RestorePlan | null;
+    /**
+     * What restoreFrom names, described (restore/snapshotFile.ts, backup/storeRestore.ts). Not compared
+     * between runs: a restore from the store resolves to newer backups over time, but only its identity
+     * (the record's restore.id) decides whether it runs.
+     */
+    restoreRequest?: RestoreRequest;
 }
 
 /** Settings that cannot change under a running cluster, and why (each refusal names the fix). */
@@ -107,6 +118,7 @@ const outsideRotation = (r: ClusterRecord) =>
         ...r,
         ca: undefined,
         keyAlgorithm: undefined,
+        hostCleanup: undefined,
         allowSmallCluster: undefined,
         members: r.members.map((m) => ({ name: m.name, address: m.address, replacement: m.replacement ?? 0, config: m.config })),
     });
@@ -118,7 +130,8 @@ const outsideRotation = (r: ClusterRecord) =>
 export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: ReviewContext): TransitionReview {
     const sorted = [...next.members].sort((a, b) => a.name.localeCompare(b.name));
     const keptRestore = ctx.previousRestore ?? null;
-    const restore = decideRestore(next.restore, keptRestore, next.members);
+    const requested = next.restore && ctx.restoreRequest?.id === next.restore.id ? ctx.restoreRequest : undefined;
+    const restore = decideRestore(requested, keptRestore, next.members);
     if (!isRecord(previous)) {
         const leaf = decideLeafRenewal(undefined, true, next.leafCertificates.validityHours, ctx.renewBeforeHours, ctx.now);
         return {
@@ -173,6 +186,18 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
     // A restore forms a new cluster from the config's members: the guards of a membership change on a running cluster do not apply.
     const membership = restore ? undefined : membershipChange(previous.members, sorted, { allowSmallCluster: next.allowSmallCluster });
     if (membership && "problem" in membership) refusals.push({ property: "members", reason: `${membership.problem}. Nothing was changed` });
+    // The steps of a member that leaves were last registered by an earlier version, so the engine would still
+    // run their deletes on its host, and fail the run if that host is gone (pulumi/pulumi-command#104).
+    const leavingBeforeHostCleanup = next.hostCleanup && previous.hostCleanup !== next.hostCleanup ? previous.members.filter((p) => !next.members.some((m) => m.name === p.name)) : [];
+    if (leavingBeforeHostCleanup.length > 0) {
+        refusals.push({
+            property: "members",
+            reason:
+                `members: ${names(leavingBeforeHostCleanup)} would leave in the first run of this etcd-pulumi version on this stack, whose steps were registered by an ` +
+                `earlier version that still deletes them on their hosts (a host that is gone would fail the run). Nothing was changed; run pulumi up once with ` +
+                `${names(leavingBeforeHostCleanup)} still in members (it only records the new behaviour; nothing restarts), then remove them`,
+        });
+    }
     const leafChanged = JSON.stringify(previous.leafCertificates) !== JSON.stringify(next.leafCertificates);
     const leaf = decideLeafRenewal(ctx.previousLeafRenewal, leafChanged, next.leafCertificates.validityHours, ctx.renewBeforeHours, ctx.now);
     const recordedBootstrap = ctx.previousBootstrap ?? foundingBootstraps(previous.members);
@@ -239,6 +264,8 @@ export function reviewTransition(previous: unknown, next: ClusterRecord, ctx: Re
             changes.push(`${m.name}: leaf certificates renewed, they expire ${leaf.renewingExpiry} (within certRenewBeforeHours, ${ctx.renewBeforeHours} h); no restart`);
         }
     }
-    for (const r of pruned) changes.push(`${r.name}: its etcd service is stopped and disabled, its files removed; its data dir is kept unless purgeDataOnDestroy is set`);
+    for (const r of pruned) {
+        changes.push(`${r.name}: its etcd service is stopped and disabled, its files removed (best-effort at the end of the run: a host that does not answer is reported and skipped); its data dir is kept unless purgeDataOnDestroy is set`);
+    }
     return { refusals, changes, leafRenewal: leaf.renewal, bootstrap: nextBootstraps(recordedBootstrap, previous.members, plan), restore: keptRestore, restoring: false };
 }

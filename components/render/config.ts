@@ -2,6 +2,7 @@
 import { stringify } from "yaml";
 import { ClusterSettings, MemberSettings } from "../settings";
 import { HostPaths } from "./paths";
+import { metricsConfig } from "../monitoring/listener";
 
 /** CN every peer certificate carries; etcd rejects peers presenting any other CN. */
 export const PEER_CN = "etcd-peer";
@@ -61,7 +62,7 @@ export function renderEtcdConfig(c: ConfigInputs): string {
         ...(s.walDir ? { "wal-dir": s.walDir } : {}),
         "listen-peer-urls": `https://${listen}:${s.peerPort}`,
         "listen-client-urls": listenClient.join(","),
-        "listen-metrics-urls": `http://127.0.0.1:${s.metricsPort}`,
+        ...metricsConfig(s, m),
         "initial-advertise-peer-urls": peerUrl(m, s),
         "advertise-client-urls": clientUrl(m, s),
         "initial-cluster": initialCluster(c.initialMembers, s),

@@ -29,7 +29,7 @@ export interface MemberFileContents {
     snapshotTimer: string;
 }
 
-/** The member's own files, then `extra` (e.g. the maintenance job's, maintenance/hostFiles.ts). */
+/** The member's own files, then `extra` (e.g. the backup's, backup/hostFiles.ts, and the maintenance job's, maintenance/hostFiles.ts). */
 export function memberFiles(paths: HostPaths, c: MemberFileContents, extra: HostFile[] = []): HostFile[] {
     const cert = (path: string, content: string): HostFile => ({ path, mode: "0644", owner: "etcd:etcd", content });
     const key = (path: string, content: string): HostFile => ({ path, mode: "0600", owner: "etcd:etcd", content });
@@ -52,7 +52,7 @@ export function memberFiles(paths: HostPaths, c: MemberFileContents, extra: Host
     ];
 }
 
-/** Every path the files step owns (for its delete). */
+/** Every path the files step owns (for its delete; the backup's files are removed by backup/hostLines.ts). */
 export function memberFilePaths(paths: HostPaths): string[] {
     return [paths.configFile, paths.unitFile, paths.profileFile, paths.startInputsTool, paths.snapshotTool, paths.snapshotService, paths.snapshotTimer, paths.caCert, paths.serverCert, paths.serverKey, paths.peerCert, paths.peerKey, paths.clientCert, paths.clientKey];
 }

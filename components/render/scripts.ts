@@ -5,6 +5,7 @@
 import { ClusterSettings, MemberSettings, releaseArchiveName, releaseDirName } from "../settings";
 import { HostPaths, INCARNATION_FILE } from "./paths";
 import { SNAPSHOT_TIMER } from "./scheduledSnapshot";
+import { backupPrepareLines, backupRemoveLines, backupServiceLines } from "../backup/hostLines";
 import { maintenanceRemoveLines, maintenanceServiceLines } from "../maintenance/hostLines";
 import { script, shq } from "./shell";
 
@@ -165,6 +166,7 @@ export function configureScript(
 ): string {
     return script({ host: m.name, step: "prepare" }, [
         ...prepareLines(s, paths),
+        ...backupPrepareLines(s.backup),
         phase(m, "install"),
         ...installLines(s, m, paths, c.sha256),
         ...(c.probeNewCa ? [phase(m, "check-new-ca"), ...newCaProbeLines(s, paths, c.probeNewCa)] : []),
@@ -204,6 +206,7 @@ function newCaProbeLines(s: ClusterSettings, paths: HostPaths, p: NewCaProbe): s
 export function configureDeleteScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, files: string[], purge = s.purgeDataOnDestroy): string {
     const body = [
         `systemctl disable --now ${SNAPSHOT_TIMER} >/dev/null 2>&1 || true`,
+        ...backupRemoveLines(),
         ...maintenanceRemoveLines(),
         ...files.map((f) => `rm -f ${shq(f)}`),
         `systemctl daemon-reload || true`,
@@ -251,6 +254,8 @@ export function serviceScript(s: ClusterSettings, m: MemberSettings, paths: Host
         `systemctl enable etcd.service >/dev/null 2>&1`,
         // Scheduled snapshots run wherever etcd runs (render/scheduledSnapshot.ts).
         `systemctl is-enabled --quiet ${SNAPSHOT_TIMER} && systemctl is-active --quiet ${SNAPSHOT_TIMER} || systemctl enable --now ${SNAPSHOT_TIMER} >/dev/null 2>&1`,
+        // So do the off-host backups (backup/), when set.
+        ...backupServiceLines(s.backup),
         // So does the maintenance check (maintenance/): defragmentation and NOSPACE recovery.
         ...maintenanceServiceLines(),
         `if ! systemctl is-active --quiet etcd.service; then`,

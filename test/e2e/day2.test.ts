@@ -4,10 +4,14 @@
  * throughout. After each: 0 acknowledged writes lost, never more than one member unhealthy at a time,
  * the member list exactly as configured (all started, no learner), and a no-change preview.
  *   scale out 3 -> 5, scale in 5 -> 3, an interrupted scale out finished by the next up, replacing a
- *   member whose host died (same name, new host), replacing a member that lost its disk (same address,
+ *   member whose host died (same name, new host), scaling in a member whose host is gone for good (one
+ *   quick up, the dead host never waited for), replacing a member that lost its disk (same address,
  *   replacement counter), and a CA rotation in three phases with clients on the published bundle.
+ * And `npm run status` on the same cluster: healthy (exit 0, the table), a member down or its host gone
+ * (exit 1, naming it).
  */
 import { after, before, test } from "node:test";
+import { spawn } from "node:child_process";
 import * as assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
@@ -16,7 +20,7 @@ import * as path from "node:path";
 import { etcdStartStamp, hosts, hostsUp, Inventory, onHost, onHostOk, stackMembers } from "../support/hosts";
 import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
 import { assertOneHealthyCluster } from "../support/checks";
-import { cleanup, recorder, setConfig, TestProject, testProject } from "../support/project";
+import { cleanup, copyIntoProject, recorder, setConfig, TestProject, testProject } from "../support/project";
 import { pulumiSuite } from "../support/toolchain";
 import { underLoad } from "../support/underLoad";
 
@@ -40,6 +44,23 @@ async function setMembers(ms: typeof current): Promise<void> {
     current = ms;
     await setConfig(p, "members", ms);
 }
+
+/** `npm run status -- day2` in the project copy, with its stack's backend and passphrase. */
+function status(): Promise<{ code: number | null; stdout: string; stderr: string; seconds: number }> {
+    const t0 = Date.now();
+    const child = spawn("bash", [path.join(p.dir, "scripts", "status.sh"), "day2"], { cwd: p.dir, env: { ...process.env, ...p.env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    return new Promise((resolve, reject) => {
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stdout, stderr, seconds: (Date.now() - t0) / 1000 }));
+    });
+}
+
+/** The status table's row of a member, split into its columns. */
+const statusRow = (out: string, name: string) => out.split("\n").find((l) => l.startsWith(`${name} `))?.split(/ {2,}/);
 
 /** The preview's plan in words (the component prints it as info lines). */
 async function previewPlan(label: string): Promise<string> {
@@ -77,6 +98,7 @@ pulumiSuite("day 2 from a config diff through pulumi up (real Pulumi CLI)", { ti
             sshDialErrorLimit: 2,
             sshPerDialTimeout: 5,
         });
+        copyIntoProject(p, ["scripts", "tools"]);
         const up = await p.stack.up({ onOutput: recorder(p, "up-initial") });
         admin = writeCreds(creds, "admin", { ca: up.outputs.caBundlePem.value, cert: up.outputs.adminCertPem.value, key: up.outputs.adminKeyPem.value });
         assert.equal(etcdctl(bin, endpointsOf(current), admin, ["put", "/day2-engine/hello", "world"]).status, 0);
@@ -105,6 +127,38 @@ pulumiSuite("day 2 from a config diff through pulumi up (real Pulumi CLI)", { ti
         assert.deepEqual(startStamps(before), stamps, "an existing member was restarted");
         assert.deepEqual(certHashes(before), certs, "an existing member's certificates changed");
         assert.equal(etcdctl(bin, url(current[4]), admin, ["get", "/day2-engine/hello", "--print-value-only", "--consistency=s"]).stdout.trim(), "world");
+    });
+
+    test("npm run status: a healthy cluster is one table and exit 0; a member whose etcd is down makes it exit 1, naming it", async () => {
+        const ok = await status();
+        console.log(`npm run status (5 members, healthy): ${ok.seconds.toFixed(1)} s`);
+        assert.equal(ok.code, 0, `${ok.stdout}\n${ok.stderr}`);
+        assert.match(ok.stdout, /^Cluster of stack day2: 5 member\(s\), leader etcd\d\n/);
+        assert.match(ok.stdout, /\nMEMBER +ADDRESS +HEALTH +LEADER +RAFT INDEX +DB SIZE +IN USE +ALARMS +VERSION +LAST SNAPSHOT +LAST BACKUP +CERTS EXPIRE\n/);
+        const rows = current.map((m) => statusRow(ok.stdout, m.name)!);
+        for (const [i, r] of rows.entries()) {
+            assert.ok(r, `no row for ${current[i].name}:\n${ok.stdout}`);
+            assert.deepEqual([r[1], r[2], r[7], r[8]], [current[i].address, "healthy", "-", VERSION], r.join(" | "));
+            assert.match(r[4], /^\d+$/, "raft index");
+            assert.match(r[5], /^[\d.]+ (KiB|MiB)$/, "db size");
+            assert.match(r[11], /^\d{4}-\d\d-\d\d \(\d+d\)$/, "certificate expiry read on the host");
+        }
+        assert.equal(rows.filter((r) => r[3] === "leader").length, 1, "exactly one leader");
+        assert.match(ok.stdout, /\nOff-host backup: not configured\n/);
+        assert.match(ok.stdout, /\nResult: ok\n$/);
+
+        onHostOk(inv, "etcd4", "systemctl stop etcd");
+        try {
+            const down = await status();
+            console.log(`npm run status (etcd4 stopped): ${down.seconds.toFixed(1)} s, exit ${down.code}`);
+            assert.equal(down.code, 1, `${down.stdout}\n${down.stderr}`);
+            assert.equal(statusRow(down.stdout, "etcd4")![2], "unreachable");
+            assert.match(down.stdout, /\nNeeds attention:\n {2}etcd4: unreachable over TLS at https:\/\/[\d.]+:2379 /);
+            assert.match(down.stdout, /\nResult: ATTENTION \(1\)\n$/, "only etcd4 needs attention");
+        } finally {
+            onHostOk(inv, "etcd4", "systemctl start etcd");
+        }
+        assertOneHealthyCluster(bin, endpointsOf(current), admin, current, "after etcd4 came back");
     });
 
     test("scale in 5 -> 3: member remove first (through a member that stays), then the leaving hosts are stopped, disabled and cleaned; data kept", async () => {
@@ -148,8 +202,38 @@ pulumiSuite("day 2 from a config diff through pulumi up (real Pulumi CLI)", { ti
         await setMembers(replaced);
         const plan = await previewPlan("replace-dead");
         assert.match(plan, new RegExp(`etcd3: replaced \\(${dead.address.replace(/\./g, "\\.")} -> ${newHost.address.replace(/\./g, "\\.")}\\): the old member is removed first`));
-        await upUnderLoad("replace a dead member", endpointsOf(current.filter((m) => m.name !== "etcd3")), 1000);
+        const mark = p.output.length;
+        const took = await upUnderLoad("replace a dead member", endpointsOf(current.filter((m) => m.name !== "etcd3")), 1000);
         assert.equal(etcdctl(bin, url(newHost), admin, ["get", "/day2-engine/hello", "--print-value-only", "--consistency=s"]).stdout.trim(), "world");
+        // The old host is not any member's any more: its clean-up is tried, bounded, and skipped with a warning.
+        assert.match(p.output.slice(mark).join(""), new RegExp(`warning: etcd-pulumi: \\[etcd3\\] etcd3 left the cluster, but its host ${dead.address.replace(/\./g, "\\.")} did not answer over SSH`));
+        assert.ok(took < 180, `the replace took ${took} s`);
+    });
+
+    test("scale in a member whose host is gone for good (etcd5 powered off) with a live one (etcd4), in one quick up: removed through the members that stay, the dead host skipped with a warning, the live one cleaned", async () => {
+        hosts("stop", "etcd5");
+        const seen = await status();
+        assert.equal(seen.code, 1, seen.stdout);
+        assert.match(seen.stdout, /\n {2}etcd5: unreachable over TLS at /);
+        assert.match(seen.stdout, /\n {2}etcd5: its host did not answer over SSH \(unreachable: /);
+        const stay = current.filter((m) => m.name !== "etcd4" && m.name !== "etcd5");
+        await setMembers(stay);
+        const plan = await previewPlan("scale-in-dead");
+        assert.match(plan, /etcd5 \([\d.]+\): leaves the cluster first/);
+        assert.match(plan, /etcd5: its etcd service is stopped and disabled, its files removed \(best-effort at the end of the run: a host that does not answer is reported and skipped\)/);
+        const mark = p.output.length;
+        const took = await upUnderLoad("scale in 5 -> 3 with etcd5's host dead", endpointsOf(stay), 1000);
+        const printed = p.output.slice(mark).join("");
+        assert.match(printed, /warning: etcd-pulumi: \[etcd5\] etcd5 left the cluster, but its host [\d.]+ did not answer over SSH \(2 attempt\(s\)/);
+        assert.match(printed, /etcd-pulumi: \[etcd4\] etcd4 left the cluster: host [\d.]+ cleaned/);
+        assert.ok(took < 120, `the up took ${took} s: it must not wait on the dead host`);
+        assert.equal(onHost(inv, "etcd4", "systemctl is-enabled etcd").stdout.trim() === "enabled", false, "etcd4 still enabled");
+        assert.notEqual(onHost(inv, "etcd4", "systemctl is-active etcd").stdout.trim(), "active", "etcd4 still running");
+        assert.equal(onHost(inv, "etcd4", "test -e /etc/etcd/etcd.conf.yml").status, 1, "etcd4 config not removed");
+        assert.equal(onHost(inv, "etcd4", "test -d /var/lib/etcd/member").status, 0, "etcd4: data dir not kept");
+        const after = await status();
+        assert.equal(after.code, 0, after.stdout);
+        assert.match(after.stdout, /^Cluster of stack day2: 3 member\(s\)/);
     });
 
     test("replace a member that lost its disk: same address, replacement: 1; removed first, joins fresh", async () => {

@@ -1,7 +1,8 @@
 /**
  * Polls the cluster while an operation runs: every ~500 ms, the member list (through any endpoint) and
  * the health of every started voting member. Reports the most members unhealthy at the same time
- * (learners and not-yet-started members do not count: they serve nothing yet).
+ * (learners and not-yet-started members do not count: they serve nothing yet; nor does a member removed
+ * while the sample was taken: it is no longer the cluster's).
  */
 import { execFile } from "node:child_process";
 import { ClientCreds } from "./etcdctl";
@@ -67,7 +68,15 @@ export class HealthPoller {
         } catch {
             /* nothing parsed: every voter counts as unhealthy */
         }
-        const unhealthy = voters.filter((m) => !healthy.has(m.clientURLs![0])).map((m) => m.name);
+        // A member removed between the two calls (scale in) is no longer the cluster's: ask again, count only those still listed.
+        let still = new Set(voters.map((m) => m.name));
+        const again = await this.etcdctl(this.endpoints, ["member", "list", "-w", "json"]);
+        try {
+            still = new Set((JSON.parse(again.stdout) as { members: Member[] }).members.map((m) => m.name));
+        } catch {
+            /* no second answer: keep the first list */
+        }
+        const unhealthy = voters.filter((m) => !healthy.has(m.clientURLs![0]) && still.has(m.name)).map((m) => m.name);
         if (unhealthy.length > this.report.maxUnhealthy) {
             this.report.maxUnhealthy = unhealthy.length;
             this.report.worst = unhealthy;

@@ -7,6 +7,8 @@ import { ClientCreds, etcdctl } from "./etcdctl";
 
 export interface WriterReport {
     acknowledged: string[];
+    /** When each acknowledged write was acknowledged (ms since epoch), in the same order. */
+    acknowledgedAt: number[];
     /** Acknowledged keys that cannot be read back (filled by finish()). */
     lost: string[];
     attempts: number;
@@ -18,6 +20,7 @@ export interface WriterReport {
 export class Writer {
     private stopped = false;
     private readonly acknowledged: string[] = [];
+    private readonly acknowledgedAt: number[] = [];
     private attempts = 0;
     private lastOk = Date.now();
     private longestGapMs = 0;
@@ -55,6 +58,7 @@ export class Writer {
                 }
                 this.lastOk = now;
                 this.acknowledged.push(key);
+                this.acknowledgedAt.push(now);
                 i++;
             } else {
                 await new Promise((r) => setTimeout(r, 100));
@@ -66,7 +70,7 @@ export class Writer {
     async stop(): Promise<WriterReport> {
         this.stopped = true;
         await this.loop;
-        return { acknowledged: [...this.acknowledged], lost: [], attempts: this.attempts, longestGapMs: this.longestGapMs, longestGapEndedAt: this.longestGapEndedAt };
+        return { acknowledged: [...this.acknowledged], acknowledgedAt: [...this.acknowledgedAt], lost: [], attempts: this.attempts, longestGapMs: this.longestGapMs, longestGapEndedAt: this.longestGapEndedAt };
     }
 
     /** Stop, then read every acknowledged key back (through `endpoints` with `creds`, default: the writer's own). */

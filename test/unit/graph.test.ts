@@ -7,6 +7,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterRecord, reviewTransition } from "../../components/plan/transition";
+import { FIXTURE_CERT_PEM } from "../support/fixtureCertificate";
 
 interface Registered {
     type: string;
@@ -21,9 +22,9 @@ pulumi.runtime.setMocks(
             registered.push({ type: args.type, name: args.name, inputs: args.inputs });
             const state: Record<string, unknown> = { ...args.inputs };
             if (args.type === "tls:index/privateKey:PrivateKey") state.privateKeyPem = `PRIVATE-KEY-OF-${args.name}`;
-            if (args.type === "tls:index/selfSignedCert:SelfSignedCert") state.certPem = `CA-CERT-${args.name}`;
+            if (args.type === "tls:index/selfSignedCert:SelfSignedCert") state.certPem = `CA-CERT-${args.name}\n${FIXTURE_CERT_PEM}\n`;
             if (args.type === "tls:index/certRequest:CertRequest") state.certRequestPem = `CSR-${args.name}`;
-            if (args.type === "tls:index/locallySignedCert:LocallySignedCert") state.certPem = `CERT-${args.name}`;
+            if (args.type === "tls:index/locallySignedCert:LocallySignedCert") state.certPem = `CERT-${args.name}\n${FIXTURE_CERT_PEM}\n`;
             if (args.type === "random:index/randomId:RandomId") state.hex = "0123456789abcdef01234567";
             // What the record's check adds (components/record.ts): the real review of a first deployment.
             if (args.type.endsWith(":EtcdClusterRecord")) {
@@ -197,4 +198,75 @@ test("the pre-install snapshot step names the version, so it runs again exactly 
     const snap = registered.find((r) => r.name === "c1-snapshot-before-install");
     assert.ok(snap, "snapshot step missing");
     assert.match(String(snap.inputs.stdin), /pre-install-3\.6\.16/);
+});
+
+test("monitoring: Prometheus' client certificate (CN etcd-monitoring, client_auth only) from the leaves' issuer; outputs; host metrics always written", async () => {
+    const { cluster } = await build(members, { monitoring: { port: 2382 } });
+    const csr = registered.find((r) => r.name === "c1-monitoring-csr")!.inputs;
+    assert.equal((csr.subject as { commonName: string }).commonName, "etcd-monitoring");
+    assert.deepEqual([csr.ipAddresses, csr.dnsNames], [[], []]);
+    const cert = registered.find((r) => r.name === "c1-monitoring-cert")!.inputs;
+    assert.deepEqual(cert.allowedUses, ["digital_signature", "key_encipherment", "client_auth"]);
+    assert.equal(cert.caCertPem, registered.find((r) => r.name === "c1-etcd1-server-cert")!.inputs.caCertPem, "issued by the CA that issues the members' certificates");
+    const [certPem, keyPem, scrape, rules] = await new Promise<(string | undefined)[]>((resolve) =>
+        pulumi.all([cluster.monitoringCertPem, cluster.monitoringKeyPem, cluster.prometheusScrapeConfig, cluster.prometheusRules]).apply(resolve),
+    );
+    assert.match(String(certPem), /^CERT-c1-monitoring-cert\n-----BEGIN CERTIFICATE-----/);
+    assert.equal(keyPem, "PRIVATE-KEY-OF-c1-monitoring-key");
+    assert.equal(await pulumi.isSecret(cluster.monitoringKeyPem), true);
+    assert.equal(await pulumi.isSecret(cluster.monitoringCertPem), false);
+    assert.match(String(scrape), /job_name: etcd-c1\n/);
+    assert.match(String(scrape), /- 10\.0\.0\.13:2382\n/);
+    assert.match(String(rules), /alert: etcdMembersDown\n/);
+    assert.match(String(rules), /up\{job="etcd-c1"\}/);
+    const stdin = (registered.find((r) => r.name === "c1-etcd2-configure")!.inputs.stdin as Record<string, string>).value;
+    const file = (p: string) => Buffer.from(stdin.split("\n").find((l) => l.startsWith(`${p} 0644 root:root `))!.split(" ")[3], "base64").toString();
+    assert.match(file("/var/lib/etcd-pulumi/metrics/etcd-certificates.prom"), /^etcd_pulumi_certificate_expiry_timestamp_seconds\{certificate="peer"\} \d{10}$/m);
+    assert.match(file("/var/lib/etcd-pulumi/metrics/etcd-member.prom"), /^etcd_pulumi_member_info\{etcd_cluster="c1",member="etcd2"\} 1$/m);
+    assert.match(stdin, /rm -f '\/var\/lib\/etcd-pulumi\/metrics\/etcd-certificates\.prom'/, "the configure step's delete removes them");
+});
+
+test("monitoring: during a CA rotation's reissue phase the monitoring certificate comes from the new CA, like every leaf", async () => {
+    await build(members, { monitoring: {}, caGeneration: 2, caRotation: "reissue" });
+    const issuer = (n: string) => String(registered.find((r) => r.name === n)!.inputs.caCertPem);
+    assert.match(issuer("c1-monitoring-cert"), /^CA-CERT-c1-ca-g2\n/);
+    assert.equal(issuer("c1-monitoring-cert"), issuer("c1-admin-cert"));
+});
+
+test("monitoring: off (or plain http) registers no monitoring certificate; outputs are undefined when off; host metrics are written anyway", async () => {
+    const { cluster } = await build(members);
+    assert.equal(registered.some((r) => r.name.startsWith("c1-monitoring")), false);
+    const outs = await new Promise<(string | undefined)[]>((resolve) => pulumi.all([cluster.monitoringCertPem, cluster.monitoringKeyPem, cluster.prometheusScrapeConfig, cluster.prometheusRules]).apply(resolve));
+    assert.deepEqual(outs, [undefined, undefined, undefined, undefined]);
+    assert.match((registered.find((r) => r.name === "c1-etcd1-configure")!.inputs.stdin as Record<string, string>).value, /^\/var\/lib\/etcd-pulumi\/metrics\/etcd-certificates\.prom 0644 root:root /m);
+    const plain = await build(members, { monitoring: { plainHttp: true } });
+    assert.equal(registered.some((r) => r.name.startsWith("c1-monitoring")), false);
+    assert.match(String(await new Promise((resolve) => plain.cluster.prometheusScrapeConfig.apply(resolve))), /scheme: http\n/);
+});
+
+test("no host step ever deletes on its host (each is kept on delete); the host-cleanup resource comes last, holds every member's host, its SSH key secret", async () => {
+    // A parent's transformation runs after the cluster's own, so it sees the options the engine gets.
+    const seen: { type: string; name: string; opts: pulumi.CustomResourceOptions }[] = [];
+    const holder = new pulumi.ComponentResource("test:index:Holder", "holder", {}, {
+        transformations: [(a) => { seen.push({ type: a.type, name: a.name, opts: a.opts }); return undefined; }],
+    });
+    registered.length = 0;
+    const { EtcdCluster } = await import("../../components");
+    new EtcdCluster("c1", { members, ssh: { privateKey: pulumi.secret("SSH-PRIVATE-KEY") }, binary: { path: archive, sha256: sha } }, { parent: holder });
+    await settle();
+    const remote = seen.filter((r) => r.type.startsWith("command:remote:"));
+    assert.ok(remote.length >= 3 * 4 + 2, `expected every member's upload, configure, service and ready, got ${remote.map((r) => r.name).join(", ")}`);
+    for (const r of remote) assert.equal(r.opts.retainOnDelete, true, `${r.name} would run its delete on its host`);
+    for (const r of seen.filter((x) => !x.type.startsWith("command:remote:"))) assert.notEqual(r.opts.retainOnDelete, true, `${r.name} must not be kept on delete`);
+
+    const cleanup = registered.find((r) => r.name === "c1-host-cleanup");
+    assert.ok(cleanup, "the host-cleanup resource is registered");
+    const hosts = cleanup.inputs.hosts as { member: string; target: string }[];
+    assert.deepEqual(hosts.map((h) => `${h.member}@${h.target}`), ["etcd1@10.0.0.11:22", "etcd2@10.0.0.12:22", "etcd3@10.0.0.13:22"]);
+    assert.doesNotMatch(JSON.stringify(hosts), /SSH-PRIVATE-KEY/);
+    const key = cleanup.inputs.privateKey as Record<string, string>;
+    assert.equal(key["4dabf18193072939515e22adb298388d"], "1b47061264138c4ac30d75fd1eb44270", "the SSH key is a secret input");
+    const deps = seen.find((r) => r.name === "c1-host-cleanup")!.opts.dependsOn as pulumi.Resource[];
+    const depNames = await Promise.all(deps.map((d) => new Promise<string>((resolve) => (d as pulumi.CustomResource).urn.apply((u) => resolve(u.split("::").pop()!)))));
+    assert.deepEqual(depNames.sort(), ["c1-etcd1-ready", "c1-etcd2-ready", "c1-etcd3-ready", "c1-remove-members"]);
 });

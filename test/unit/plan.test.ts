@@ -163,6 +163,26 @@ describe("reviewTransition: what a change to a deployed cluster does, or why it 
         }
     });
 
+    test("a stack last deployed before the host-cleanup step: a member may not leave in the first run (its old steps would delete on its host); anything else may", () => {
+        const five = base({ members: [...base().members, member("etcd4", "10.0.0.14"), member("etcd5", "10.0.0.15")] });
+        const now = base({ hostCleanup: "cluster" });
+        const refused = reviewTransition(five, now, ctx);
+        assert.equal(refused.refusals.length, 1);
+        assert.equal(refused.refusals[0].property, "members");
+        assert.match(refused.refusals[0].reason, /^members: etcd4, etcd5 would leave in the first run of this etcd-pulumi version .*Nothing was changed; run pulumi up once with etcd4, etcd5 still in members .*nothing restarts\), then remove them$/);
+        assert.deepEqual(refused.changes, []);
+        // The first run itself records the new behaviour and changes nothing else; after it, the members may leave.
+        assert.deepEqual(reviewTransition(five, { ...five, hostCleanup: "cluster" }, ctx), reviewTransition(five, five, ctx));
+        const later = reviewTransition({ ...five, hostCleanup: "cluster" }, now, ctx);
+        assert.deepEqual(later.refusals, []);
+        assert.match(later.changes.at(-1)!, /^etcd5: its etcd service is stopped and disabled, its files removed \(best-effort at the end of the run: a host that does not answer is reported and skipped\)/);
+        // A replaced member's steps are updated, never deleted: allowed in the first run.
+        assert.deepEqual(reviewTransition(base(), base({ hostCleanup: "cluster", members: base().members.map((m) => (m.name === "etcd3" ? member("etcd3", "10.0.0.33") : m)) }), ctx).refusals, []);
+        // Nor does the marker count as a second change during a CA rotation.
+        const rotating = (over: Partial<ClusterRecord>) => base({ ca: { generation: 2, rotation: "trust-both" }, ...over });
+        assert.deepEqual(reviewTransition(rotating({}), rotating({ hostCleanup: "cluster" }), ctx).refusals, []);
+    });
+
     test("membership guards: keep a quorum of the current members; shrinking below 3 needs allowSmallCluster", () => {
         const two = base({ members: base().members.slice(0, 2) });
         assert.match(reviewTransition(base(), two, ctx).refusals[0].reason, /shrinking to 2 member\(s\) leaves no fault tolerance; keep at least 3 or set allowSmallCluster: true/);

@@ -8,6 +8,7 @@ import { describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
+import { RestoreRequest } from "../../components/restore/plan";
 import { ClusterRecord, reviewTransition } from "../../components/plan/transition";
 import { parseEventLog } from "../../tools/preview-summary/engineEvents";
 import { attributePlanLines } from "../../tools/preview-summary/planLines";
@@ -136,8 +137,8 @@ describe("plan lines: each kind the planner writes goes to its member or to the 
     const base = (over: Partial<ClusterRecord> = {}): ClusterRecord => recordedCluster(["etcd1", "etcd10", "next"], over);
     const ctx = { now: new Date("2026-11-22T00:00:00Z"), renewBeforeHours: 720 };
     const names = (r: ClusterRecord) => r.members.map((m) => m.name);
-    const attribute = (from: ClusterRecord | undefined, to: ClusterRecord) => {
-        const review = reviewTransition(from, to, ctx);
+    const attribute = (from: ClusterRecord | undefined, to: ClusterRecord, restoreRequest?: RestoreRequest) => {
+        const review = reviewTransition(from, to, { ...ctx, restoreRequest });
         assert.deepEqual(review.refusals, []);
         assert.ok(review.changes.length > 0);
         const a = attributePlanLines(review.changes, [...new Set([...names(to), ...(from ? names(from) : [])])]);
@@ -175,12 +176,17 @@ describe("plan lines: each kind the planner writes goes to its member or to the 
         assert.match(rotation.cluster[0], /^CA rotation to generation 2, phase 1 of 3/);
         assert.match(rotation.cluster[1], /^next: give clients the new caBundlePem/, "the rotation's next step, not the member called next");
         assert.deepEqual(rotation.member.next, ["restart (trusted CA bundle), only while the cluster is healthy, then wait until healthy and caught up"]);
-        const restore = attribute(base(), base({ restore: { id: "s1", file: "/backups/etcd.db", sha256: "b".repeat(64), size: 1 << 20 } }));
+        const file: RestoreRequest = { kind: "file", id: "s1", file: "/backups/etcd.db", sha256: "b".repeat(64), size: 1 << 20 };
+        const restore = attribute(base(), base({ restore: { id: "s1" } }), file);
         assert.match(restore.cluster[0], /^RESTORE from \/backups\/etcd\.db .*every member \(etcd1, etcd10, next\) stops at once/);
         for (const n of ["etcd1", "etcd10", "next"]) {
             assert.deepEqual(restore.member[n], ["RESTORE: stops with every other member; its data dir is moved aside and restored from /backups/etcd.db; then it starts with the others"]);
         }
-        const restoredFresh = attribute(undefined, base({ restore: { id: "s1", file: "/backups/etcd.db", sha256: "b".repeat(64), size: 1 << 20 } }));
+        const restoredFresh = attribute(undefined, base({ restore: { id: "s1" } }), file);
         assert.deepEqual(restoredFresh.member.etcd10.slice(1), ["RESTORE: starts from /backups/etcd.db"]);
+        const store: RestoreRequest = { kind: "store", id: "s2", selector: "backup:latest", store: "s3://b/p", cluster: "42", time: "2026-12-01T10:00:00Z", objects: ["a", "b"], revision: 9, totalKey: 3, size: 1 << 20 };
+        const fromStore = attribute(base(), base({ restore: { id: "s2" } }), store);
+        assert.match(fromStore.cluster[0], /^RESTORE from backup:latest \(the backup of cluster 42 in s3:\/\/b\/p taken 2026-12-01T10:00:00Z: revision 9, 3 keys, 1\.0 MiB in a full base \+ 1 delta;/);
+        assert.deepEqual(fromStore.member.etcd1, ["RESTORE: stops with every other member; its data dir is moved aside and restored from backup:latest; then it starts with the others"]);
     });
 });

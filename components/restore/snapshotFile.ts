@@ -3,16 +3,16 @@
  * a snapshot written by `etcdctl snapshot save` (a bbolt file followed by the SHA-256 of its content,
  * which `etcdutl snapshot restore` checks too), and `etcdutl snapshot status` must read it. etcdutl comes
  * from the verified release archive when this machine can run it (same OS and CPU as the hosts);
- * otherwise every host runs it before any member stops (render/restore.ts).
+ * otherwise every host runs it before any member stops (hostScripts.ts).
  */
 import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { RestoreRequest } from "./plan/restore";
-import { VerifiedRelease } from "./release";
-import { releaseDirName } from "./settings";
+import { FileRestoreRequest } from "./plan";
+import { VerifiedRelease } from "../release";
+import { releaseDirName } from "../settings";
 
 // A RunError: Pulumi prints the message as a clean error, without a stack trace.
 export class RestoreSourceError extends pulumi.RunError {
@@ -101,12 +101,13 @@ function snapshotStatus(etcdutl: string, file: string): SnapshotStatus {
 }
 
 /** Check the snapshot and describe it for the record: its identity is its path and content. */
-export function inspectRestoreSource(file: string, release: VerifiedRelease, version: string, arch: string, cacheDir: string): RestoreRequest {
+export function inspectRestoreSource(file: string, release: VerifiedRelease, version: string, arch: string, cacheDir: string): FileRestoreRequest {
     const integrity = checkSnapshotIntegrity(file);
     if (integrity.problem) throw new RestoreSourceError(`${file} ${integrity.problem}`);
     const etcdutl = deployerEtcdutl(release, version, arch, cacheDir);
     const status = etcdutl ? snapshotStatus(etcdutl, file) : undefined;
     return {
+        kind: "file",
         id: createHash("sha256").update(`${file}\n${integrity.sha256}`).digest("hex").slice(0, 16),
         file,
         sha256: integrity.sha256,

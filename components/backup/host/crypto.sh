@@ -1,0 +1,70 @@
+# shellcheck shell=bash
+# The authenticated encryption of backup objects (etcd-pulumi), sourced by etcd-backup. Needs bash,
+# coreutils, gzip and openssl (>= 1.1.1, for -pbkdf2).
+#
+# An object is gzip, then AES-256-CTR (`openssl enc`, key and IV from PBKDF2-SHA256 of enc.pass with a
+# random 8-byte salt per object, 10000 iterations), then a 32-byte HMAC-SHA256 tag over the line
+# "etcd-pulumi-backup-v1", the object's name and the ciphertext (encrypt-then-MAC). The HMAC is
+# computed from its pads (mac.pads: the key XOR 0x36, then XOR 0x5c, RFC 2104, one hex line each) with
+# sha256sum, so no key is ever a command-line argument.
+#
+# Settings: BACKUP_KEY_DIR (enc.pass, mac.pads). The caller defines fail MESSAGE (prints, exits non-zero).
+
+BACKUP_MAGIC="etcd-pulumi-backup-v1"
+
+# Reads the HMAC pads; non-zero when the key files are missing.
+backup_keys_load() {
+  [ -r "$BACKUP_KEY_DIR/enc.pass" ] && [ -r "$BACKUP_KEY_DIR/mac.pads" ] || return 1
+  { read -r MAC_IPAD; read -r MAC_OPAD; } < "$BACKUP_KEY_DIR/mac.pads"
+  [ "${#MAC_IPAD}" = 128 ] && [ "${#MAC_OPAD}" = 128 ]
+}
+
+hex_to_bin() { printf '%b' "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
+
+# tag NAME FILE [BYTES]: the HMAC-SHA256 (hex) of the object NAME and the first BYTES of FILE (all of it
+# by default).
+tag() {
+  local inner
+  inner=$({ hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; if [ -n "${3:-}" ]; then head -c "$3" "$2"; else cat "$2"; fi; } | sha256sum | cut -d' ' -f1)
+  { hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256sum | cut -d' ' -f1
+}
+
+# seal NAME IN OUT: encrypt IN into OUT (gzip first when NAME ends in .gz.enc), then append the tag.
+seal() {
+  local t
+  if [[ "$1" == *.gz.enc ]]; then
+    gzip -1 -c "$2" | openssl enc -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -salt -pass "file:$BACKUP_KEY_DIR/enc.pass" -out "$3" || fail "encrypting $1 failed"
+  else
+    openssl enc -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -salt -pass "file:$BACKUP_KEY_DIR/enc.pass" -in "$2" -out "$3" || fail "encrypting $1 failed"
+  fi
+  t=$(tag "$1" "$3")
+  hex_to_bin "$t" >> "$3"
+}
+
+# unseal NAME IN OUT: decrypt IN into OUT (and gunzip, for .gz.enc), keeping OUT only when the tag is
+# right. One read of the ciphertext: the tag is computed (through a FIFO) while it is decrypted.
+unseal() {
+  local size body expected inner actual rc=0 fifo="$3.tag-fifo"
+  size=$(stat -c %s "$2")
+  [ "$size" -gt 48 ] || fail "$1: $size bytes is too short to be a backup object"
+  body=$((size - 32))
+  expected=$(tail -c 32 "$2" | od -An -v -tx1 | tr -d ' \n')
+  rm -f "$fifo" "$3.inner"
+  mkfifo -m 0600 "$fifo"
+  { hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; cat "$fifo"; } | sha256sum | cut -d' ' -f1 > "$3.inner" &
+  local tagger=$!
+  if [[ "$1" == *.gz.enc ]]; then
+    head -c "$body" "$2" | tee "$fifo" | openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" | gunzip -c > "$3" || rc=$?
+  else
+    head -c "$body" "$2" | tee "$fifo" | openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" -out "$3" || rc=$?
+  fi
+  wait "$tagger" || true
+  inner=$(cat "$3.inner" 2>/dev/null || true)
+  rm -f "$fifo" "$3.inner"
+  actual=$({ hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256sum | cut -d' ' -f1)
+  if [ "$actual" != "$expected" ]; then
+    rm -f "$3"
+    fail "$1 does not authenticate with this cluster's backup key: it was written with another key (set backup.encryptionKey to the key of the stack that wrote it) or it was changed in the store"
+  fi
+  if [ "$rc" != 0 ]; then rm -f "$3"; fail "$1: decryption failed after its tag checked out"; fi
+}
