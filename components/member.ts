@@ -23,6 +23,7 @@ import { ClusterSettings, MemberSettings } from "./settings";
 import { backupFiles, BackupHostSecrets } from "./backup/hostFiles";
 import { HOST_METRICS_FILES, hostMetricsFiles } from "./monitoring/hostMetrics";
 import { monitoringClusterName } from "./monitoring/settings";
+import { maintenanceFiles } from "./maintenance/hostFiles";
 
 export interface EtcdMemberInputs {
     /** Prefix of child resource names (the cluster's name). */
@@ -140,6 +141,8 @@ export class EtcdMember extends pulumi.ComponentResource {
                         // Certificate expiry and which cluster this host is, for monitoring agents (always written).
                         ...hostMetricsFiles(monitoringClusterName(s.monitoring, prefix), m.name, { server: sc, peer: pc, client: cc, caBundle: ca }),
                         ...(backup && backupSecrets ? backupFiles(s, m, paths, backup, backupSecrets) : []),
+                        // The maintenance job runs wherever etcd runs (maintenance/).
+                        ...maintenanceFiles(s, m, paths, s.maintenance),
                     ],
                     ),
                 ),

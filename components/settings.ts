@@ -3,6 +3,7 @@ import { AuthSettings } from "./auth/settings";
 import { BackupSettings } from "./backup/settings";
 import { BackupSelector } from "./backup/catalog";
 import { MonitoringSettings } from "./monitoring/settings";
+import { MaintenanceSettings } from "./maintenance/settings";
 
 export const DEFAULT_ETCD_VERSION = "3.6.16";
 
@@ -79,6 +80,8 @@ export interface ClusterSettings {
     restoreFromBackup?: { selector: BackupSelector; text: string };
     /** Off-host encrypted backups (backup/), when set. */
     backup?: BackupSettings;
+    /** Scheduled defragmentation and NOSPACE recovery (maintenance/). */
+    maintenance: MaintenanceSettings;
     healthTimeoutSeconds: number;
     cacheDir: string;
     /** The metrics listener on each member's address, scrape config and alerts (monitoring/), when set. */

@@ -9,6 +9,7 @@ import { EtcdClusterArgs, EtcdMemberArgs } from "./types";
 import { EtcdConfigError, resolveSettings } from "./validate";
 import { BACKUP_FIELDS, RETENTION_FIELDS } from "./backup/settings";
 import { MONITORING_FIELDS } from "./monitoring/settings";
+import { MAINTENANCE_FIELDS } from "./maintenance/settings";
 
 type Kind = "string" | "integer" | "boolean" | "json" | "secret";
 
@@ -44,6 +45,7 @@ export const STACK_CONFIG_KEYS: Record<string, Kind> = {
     snapshotRetention: "integer",
     restoreFrom: "string",
     backup: "json",
+    maintenance: "json",
     healthTimeoutSeconds: "integer",
     monitoring: "json",
     auth: "boolean",
@@ -120,15 +122,21 @@ export function argsFromStackConfig(input: StackConfigInput): EtcdClusterArgs {
         // A key already reported (unreadable value, missing SSH credentials) is not reported twice.
         const reported = new Set(problems.map(problemKey));
         if (args.ssh.privateKey === MISSING_KEY) reported.add("ssh");
-        problems.push(...e.problems.filter((p) => !reported.has(problemKey(p))));
+        // A problem is dropped when it or an enclosing key was reported: "maintenance" covers "maintenance.x", "maintenance.x" not "maintenance.y".
+        problems.push(...e.problems.filter((p) => !enclosingKeys(problemKey(p)).some((k) => reported.has(k))));
     }
     if (problems.length > 0) throw new EtcdConfigError(problems);
     return args;
 }
 
-/** The top-level key a problem is about: "etcd-pulumi:members: ..." and "members[0].name: ..." -> "members". */
+/** The key a problem is about: "etcd-pulumi:members: ..." -> "members", "members[0].name: ..." -> "members[0].name". */
 function problemKey(problem: string): string {
-    return problem.replace(/^[a-z0-9-]+:(?=[a-zA-Z])/, "").split(/[:.[\s]/)[0];
+    return problem.replace(/^[a-z0-9-]+:(?=[a-zA-Z])/, "").split(/[:\s]/)[0];
+}
+
+/** "members[0].name" -> ["members", "members[0]", "members[0].name"]. */
+function enclosingKeys(key: string): string[] {
+    return key.split(/(?=[.[])/).map((_, i, parts) => parts.slice(0, i + 1).join(""));
 }
 
 /** Stands in for an SSH key that could not be read (already reported), so validation goes on. */
@@ -223,7 +231,7 @@ export function readStackConfig(input: StackConfigInput): { args: EtcdClusterArg
             });
         });
     }
-    for (const [key, fields] of [["binary", BINARY_FIELDS], ["sshBastion", BASTION_FIELDS], ["monitoring", MONITORING_FIELDS]] as const) {
+    for (const [key, fields] of [["binary", BINARY_FIELDS], ["sshBastion", BASTION_FIELDS], ["monitoring", MONITORING_FIELDS], ["maintenance", MAINTENANCE_FIELDS]] as const) {
         const v = parsed[key];
         if (v === undefined) continue;
         if (typeof v !== "object" || v === null || Array.isArray(v)) problems.push(`${input.namespace}:${key}: must be an object`);

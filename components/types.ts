@@ -8,6 +8,9 @@ export { EtcdBackupArgs, EtcdBackupRetentionArgs } from "./backup/args";
 import { EtcdMonitoringArgs } from "./monitoring/args";
 
 export { EtcdMonitoringArgs } from "./monitoring/args";
+import { EtcdMaintenanceArgs } from "./maintenance/args";
+
+export { EtcdMaintenanceArgs } from "./maintenance/args";
 
 /** One etcd member: where it runs and how to reach it. */
 export interface EtcdMemberArgs {
@@ -151,6 +154,8 @@ export interface EtcdClusterArgs {
     restoreFrom?: string;
     /** Off-host, encrypted backups to an S3-compatible store (README "Off-host backups"). */
     backup?: EtcdBackupArgs;
+    /** Scheduled defragmentation and NOSPACE recovery (README "Monitoring and maintenance"); default: daily, etcd's fragmentation threshold. */
+    maintenance?: EtcdMaintenanceArgs;
     /** Seconds to wait for a member to report healthy after a start or restart. */
     healthTimeoutSeconds?: number;
     /** Cache directory for downloaded release archives on the deployer. */

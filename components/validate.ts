@@ -11,6 +11,7 @@ import { resolveAuth } from "./auth/settings";
 import { EtcdClusterArgs, EtcdMemberArgs } from "./types";
 import { resolveBackupSettings } from "./backup/settings";
 import { parseBackupSelector } from "./backup/catalog";
+import { resolveMaintenanceSettings } from "./maintenance/settings";
 import {
     BinarySourceSettings,
     ClusterSettings,
@@ -292,6 +293,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
     } else if (args.restoreFrom !== undefined) {
         restoreFrom = restoreSourcePath(args.restoreFrom, problems);
     }
+    const maintenance = resolveMaintenanceSettings(args.maintenance, problems);
     const healthTimeoutSeconds = args.healthTimeoutSeconds ?? 120;
     positiveInt("healthTimeoutSeconds", healthTimeoutSeconds);
     const monitoring = resolveMonitoringSettings(args.monitoring, { clientPort, peerPort, metricsPort }, problems);
@@ -349,6 +351,7 @@ export function resolveSettings(args: EtcdClusterArgs): ClusterSettings {
         restoreFrom,
         restoreFromBackup,
         backup,
+        maintenance,
         healthTimeoutSeconds,
         ...(monitoring ? { monitoring } : {}),
         auth,

@@ -29,7 +29,7 @@ export interface MemberFileContents {
     snapshotTimer: string;
 }
 
-/** The member's own files, then `extra` (e.g. the backup's, backup/hostFiles.ts). */
+/** The member's own files, then `extra` (e.g. the backup's, backup/hostFiles.ts, and the maintenance job's, maintenance/hostFiles.ts). */
 export function memberFiles(paths: HostPaths, c: MemberFileContents, extra: HostFile[] = []): HostFile[] {
     const cert = (path: string, content: string): HostFile => ({ path, mode: "0644", owner: "etcd:etcd", content });
     const key = (path: string, content: string): HostFile => ({ path, mode: "0600", owner: "etcd:etcd", content });

@@ -6,6 +6,7 @@ import { ClusterSettings, MemberSettings, releaseArchiveName, releaseDirName } f
 import { HostPaths, INCARNATION_FILE } from "./paths";
 import { SNAPSHOT_TIMER } from "./scheduledSnapshot";
 import { backupPrepareLines, backupRemoveLines, backupServiceLines } from "../backup/hostLines";
+import { maintenanceRemoveLines, maintenanceServiceLines } from "../maintenance/hostLines";
 import { script, shq } from "./shell";
 
 const ETCD_USER = "etcd";
@@ -22,8 +23,12 @@ export function etcdctlHelpers(s: ClusterSettings, paths: HostPaths): string[] {
         // (Each wait of a rolling restart costs half a poll on average: 0.2 s keeps that small without busy-looping etcdctl.)
         // The kept output drops etcdctl's JSON log lines: the last two plain lines say what failed.
         `wait_for() { local limit=$1; shift; local deadline=$((SECONDS + limit)); while true; do if WAIT_OUT=$("$@" 2>&1); then return 0; fi; if (( SECONDS >= deadline )); then WAIT_OUT=$(printf '%s\\n' "$WAIT_OUT" | { grep -v '^{"level"' || true; } | tail -n 2 | paste -sd' ' -); return 1; fi; sleep 0.2; done; }`,
-        // cluster_health: every member in the member list answers healthy (asked through the local member).
-        `cluster_health() { etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint health --cluster; }`,
+        // serving ARGS...: every endpoint etcdctl's ARGS name answers a linearizable read. A NOSPACE alarm alone
+        // does not count against a member (it still serves reads, and raising quotaBackendBytes, a rolling
+        // restart, is one way out of it: see maintenance/). Prints the endpoints that do not serve.
+        `serving() { local out total ok; out=$(etcdctl_tls endpoint health -w json "$@" 2>/dev/null) || true; total=$(printf '%s' "$out" | grep -o '{[^}]*}' | grep -c '"endpoint"' || true); ok=$(printf '%s' "$out" | grep -o '{[^}]*}' | grep -c -E -e '"health":true' -e '"error":"Active Alarm\\(s\\): (NOSPACE )+"' || true); [ "$total" -gt 0 ] && [ "$ok" -eq "$total" ] || { printf '%s' "$out" | grep -o '{[^}]*}' | grep -v -e '"health":true' || echo "no answer"; return 1; }; }`,
+        // cluster_health: every member in the member list serves (asked through the local member).
+        `cluster_health() { serving --endpoints="$LOCAL_ENDPOINT" --cluster; }`,
         // one_leader: every member answers and all name the same non-zero leader.
         `one_leader() { local out; out=$(etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint status --cluster -w json) || return 1; local leaders; leaders=$(printf '%s' "$out" | grep -o '"leader":[0-9]*' | sort -u); [ -n "$leaders" ] && [ "$(printf '%s\\n' "$leaders" | wc -l)" -eq 1 ] && [ "$leaders" != '"leader":0' ]; }`,
         // The journal's last lines, etcd's JSON reduced to "level: message", each cut to one terminal line.
@@ -203,6 +208,7 @@ export function configureDeleteScript(s: ClusterSettings, m: MemberSettings, pat
     const body = [
         `systemctl disable --now ${SNAPSHOT_TIMER} >/dev/null 2>&1 || true`,
         ...backupRemoveLines(),
+        ...maintenanceRemoveLines(),
         ...files.map((f) => `rm -f ${shq(f)}`),
         `systemctl daemon-reload || true`,
         `for b in etcd etcdctl etcdutl; do l=${shq(paths.binDir)}/"$b"; if [ -L "$l" ] && readlink "$l" | grep -q ${shq(`^${paths.installRoot}/`)}; then rm -f "$l"; fi; done`,
@@ -238,7 +244,7 @@ export function configureDeleteScript(s: ClusterSettings, m: MemberSettings, pat
 export function serviceScript(s: ClusterSettings, m: MemberSettings, paths: HostPaths, mode: "bootstrap" | "converge", joinFirst: string[] = []): string {
     const t = s.healthTimeoutSeconds;
     const waitHealthy = [
-        `wait_for ${t} etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint health || { recent_log >&2; fail "member ${m.name} not healthy ${t}s after $what: $WAIT_OUT"; }`,
+        `wait_for ${t} serving --endpoints="$LOCAL_ENDPOINT" || { recent_log >&2; fail "member ${m.name} not healthy ${t}s after $what: $WAIT_OUT"; }`,
         `wait_for ${t} one_leader || fail "no single leader across the cluster after $what ${m.name}: $WAIT_OUT"`,
         `wait_for ${t} caught_up || fail "member ${m.name} did not catch up with the cluster's raft index within ${t}s"`,
     ];
@@ -251,6 +257,8 @@ export function serviceScript(s: ClusterSettings, m: MemberSettings, paths: Host
         `systemctl is-enabled --quiet ${SNAPSHOT_TIMER} && systemctl is-active --quiet ${SNAPSHOT_TIMER} || systemctl enable --now ${SNAPSHOT_TIMER} >/dev/null 2>&1`,
         // So do the off-host backups (backup/), when set.
         ...backupServiceLines(s.backup),
+        // So does the maintenance check (maintenance/): defragmentation and NOSPACE recovery.
+        ...maintenanceServiceLines(),
         `if ! systemctl is-active --quiet etcd.service; then`,
         `  what="starting"`,
         ...(mode === "bootstrap"
@@ -300,7 +308,7 @@ export function readyScript(s: ClusterSettings, m: MemberSettings, paths: HostPa
     const t = s.healthTimeoutSeconds;
     return script({ host: m.name, step: "wait-healthy" }, [
         ...etcdctlHelpers(s, paths),
-        `wait_for ${t} etcdctl_tls --endpoints="$LOCAL_ENDPOINT" endpoint health || { recent_log >&2; fail "member ${m.name} not healthy after ${t}s: $WAIT_OUT"; }`,
+        `wait_for ${t} serving --endpoints="$LOCAL_ENDPOINT" || { recent_log >&2; fail "member ${m.name} not healthy after ${t}s: $WAIT_OUT"; }`,
         `wait_for ${t} one_leader || { recent_log >&2; fail "cluster has no single leader after ${t}s (seen from ${m.name}): $WAIT_OUT"; }`,
         `if grep -q '^initial-cluster-state: new$' ${shq(paths.configFile)}; then`,
         `  sed 's/^initial-cluster-state: new$/initial-cluster-state: existing/' ${shq(paths.configFile)} > ${shq(`${paths.configFile}.ready`)}`,

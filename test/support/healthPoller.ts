@@ -27,7 +27,8 @@ export class HealthPoller {
     private loop?: Promise<void>;
     private readonly report: HealthReport = { samples: 0, unreachable: 0, maxUnhealthy: 0, worst: [] };
 
-    constructor(private readonly bin: string, private readonly endpoints: string, private readonly creds: ClientCreds) {}
+    /** `nospaceServes`: a member whose only fault is a NOSPACE alarm still counts as healthy (it serves reads). */
+    constructor(private readonly bin: string, private readonly endpoints: string, private readonly creds: ClientCreds, private readonly nospaceServes = false) {}
 
     private etcdctl(endpoints: string, args: string[]): Promise<{ ok: boolean; stdout: string }> {
         return new Promise((resolve) => {
@@ -59,7 +60,11 @@ export class HealthPoller {
         const health = await this.etcdctl(voters.map((m) => m.clientURLs![0]).join(","), ["endpoint", "health", "-w", "json"]);
         let healthy = new Set<string>();
         try {
-            healthy = new Set((JSON.parse(health.stdout) as { endpoint: string; health: boolean }[]).filter((h) => h.health).map((h) => h.endpoint));
+            healthy = new Set(
+                (JSON.parse(health.stdout) as { endpoint: string; health: boolean; error?: string }[])
+                    .filter((h) => h.health || (this.nospaceServes && /^Active Alarm\(s\): (NOSPACE )+$/.test(h.error ?? "")))
+                    .map((h) => h.endpoint),
+            );
         } catch {
             /* nothing parsed: every voter counts as unhealthy */
         }

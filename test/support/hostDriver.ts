@@ -14,6 +14,7 @@ import * as day2 from "../../components/render/membership";
 import { HostPaths, hostPaths } from "../../components/render/paths";
 import { renderEtcdctlProfile } from "../../components/render/profile";
 import { scheduledSnapshotFiles } from "../../components/render/scheduledSnapshot";
+import { maintenanceFiles } from "../../components/maintenance/hostFiles";
 import * as steps from "../../components/render/scripts";
 import { stepInvocation, stepStdin } from "../../components/render/shell";
 import { renderUnit } from "../../components/render/unit";
@@ -71,7 +72,10 @@ export class HostDriver {
                 peerKey: c.peer.key,
                 clientCert: c.client.cert,
                 clientKey: c.client.key,
-            }),
+            },
+            // The maintenance job goes wherever etcd goes (the service step enables its timer).
+            maintenanceFiles(s, m, paths, s.maintenance),
+            ),
         );
     }
 

@@ -24,6 +24,8 @@ export interface LoadOptions {
     targetGapMs?: number;
     minWrites?: number;
     maxUnhealthy?: number;
+    /** A member whose only fault is a NOSPACE alarm counts as healthy (default false). */
+    nospaceServes?: boolean;
 }
 
 export interface LoadResult<T> {
@@ -39,7 +41,7 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function underLoad<T>(o: LoadOptions, op: () => Promise<T>): Promise<LoadResult<T>> {
     const checkVia = o.checkVia ?? o.writeVia;
     const writer = new Writer(o.bin, o.writeVia, o.creds, o.prefix);
-    const poller = new HealthPoller(o.bin, checkVia, o.creds).start();
+    const poller = new HealthPoller(o.bin, checkVia, o.creds, o.nospaceServes).start();
     writer.start();
     await pause(1000);
     const t0 = Date.now();

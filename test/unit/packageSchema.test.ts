@@ -40,7 +40,7 @@ test("the package schema: EtcdCluster with typed, described inputs and outputs, 
     assert.deepEqual(outputs.clientUrls.items, { type: "string" });
     assert.deepEqual(outputs.deployedMembers.items, { $ref: "#/types/etcd-pulumi:index:EtcdDeployedMember" });
     assert.deepEqual(secretPaths(schema), ["EtcdBackup.encryptionKey", "EtcdBackup.secretAccessKey", "EtcdClientCertificate.keyPem", "EtcdSsh.privateKey", "output.adminKeyPem", "output.apiserverKeyPem", "output.backupEncryptionKey", "output.clientCertificates", "output.monitoringKeyPem"]);
-    assert.deepEqual(Object.keys(schema.types).sort(), ["EtcdBackup", "EtcdBackupRetention", "EtcdBastion", "EtcdBinarySource", "EtcdClient", "EtcdClientCertificate", "EtcdClientPermission", "EtcdDeployedMember", "EtcdMember", "EtcdMonitoring", "EtcdSsh"].map((n) => `etcd-pulumi:index:${n}`));
+    assert.deepEqual(Object.keys(schema.types).sort(), ["EtcdBackup", "EtcdBackupRetention", "EtcdBastion", "EtcdBinarySource", "EtcdClient", "EtcdClientCertificate", "EtcdClientPermission", "EtcdDeployedMember", "EtcdMaintenance", "EtcdMember", "EtcdMonitoring", "EtcdSsh"].map((n) => `etcd-pulumi:index:${n}`));
     assert.equal(schema.language?.go?.importBasePath, GO_IMPORT_BASE_PATH);
 });
 
