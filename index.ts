@@ -2,6 +2,7 @@
  * The stack program: read and validate this stack's config, then build the cluster. Everything about
  * what goes on a host, and what a change may do to a deployed cluster, lives in components/.
  */
+import "./programSpeed"; // first: before anything registers (see the file)
 import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import { EtcdCluster } from "./components";

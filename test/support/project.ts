@@ -13,7 +13,7 @@ import { ROOT } from "./hosts";
 import { engineEnv } from "./toolchain";
 
 /** The stack program as Pulumi runs it: compiled (Pulumi.yaml main: dist/index.js; `npm test` builds it first). */
-const PROJECT_FILES = ["Pulumi.yaml", "package.json", "dist/index.js", "dist/components"];
+const PROJECT_FILES = ["Pulumi.yaml", "package.json", "dist/index.js", "dist/programSpeed.js", "dist/components"];
 
 export interface TestProject {
     dir: string;
