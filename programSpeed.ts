@@ -15,4 +15,5 @@ import * as log from "@pulumi/pulumi/log";
 if (!process.env.ETCD_PULUMI_SDK_DEBUG_LOGS) {
     (log as { debug: (...args: unknown[]) => Promise<void> }).debug = () => Promise.resolve();
 }
-Error.prepareStackTrace = undefined;
+// Removing source-map-support's hook restores V8's own formatting.
+delete (Error as { prepareStackTrace?: unknown }).prepareStackTrace;

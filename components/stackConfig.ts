@@ -122,6 +122,11 @@ export function argsFromStackConfig(input: StackConfigInput): EtcdClusterArgs {
         // A key already reported (unreadable value, missing SSH credentials) is not reported twice.
         const reported = new Set(problems.map(problemKey));
         if (args.ssh.privateKey === MISSING_KEY) reported.add("ssh");
+        // A misspelt field ("acess: unknown field; did you mean "access"?") is the cause of "access: missing": not reported twice.
+        for (const p of problems) {
+            const typo = /^(\S*?)([^.[\s]+): unknown field; did you mean "([^"]+)"\?/.exec(p);
+            if (typo) reported.add(`${typo[1]}${typo[3]}`);
+        }
         // A problem is dropped when it or an enclosing key was reported: "maintenance" covers "maintenance.x", "maintenance.x" not "maintenance.y".
         problems.push(...e.problems.filter((p) => !enclosingKeys(problemKey(p)).some((k) => reported.has(k))));
     }
