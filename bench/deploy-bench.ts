@@ -11,7 +11,9 @@
  *     bench/baseline-rolling-restart.sh (sequential, health-gated) on a baseline-deployed cluster, each under
  *     a writer (test/support/gatewayWriter.ts: kept-alive puts through the JSON gateway) for the longest gap;
  *   - the peak resident memory of the CLI and its plugins (every descendant process) during the 7-member
- *     fresh deploy and the no-op up.
+ *     fresh deploy and the no-op up;
+ *   - the CLI floor (bench/cliFloor.ts): a no-op up and a preview of a program with no resources, and of one
+ *     with as many instant resources as the 7-member stack has: the part no component can remove.
  */
 import { execFile, execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -22,7 +24,8 @@ import { localEtcdctl, releaseArchive, writeCreds } from "../test/support/etcdct
 import { GatewayWriter } from "../test/support/gatewayWriter";
 import { cleanup, setConfig, TestProject, testProject } from "../test/support/project";
 import { pulumiUnavailable } from "../test/support/toolchain";
-import { sampleDescendantRss } from "./processTreeRss";
+import { FloorProject, floorProject } from "./cliFloor";
+import { RssPeak, sampleDescendantRss } from "./processTreeRss";
 
 const VERSION = "3.6.16";
 const REPEAT = Number(process.env.BENCH_REPEAT ?? 3);
@@ -49,6 +52,8 @@ function report(figure: string, value: Spread, base: Spread | undefined, target:
     rows.push(row);
     console.log(`[bench] ${row.join(" | ")}`);
 }
+
+const larger = (a: RssPeak, b: RssPeak) => (b.totalMb > a.totalMb ? b : a);
 
 async function timed(fn: () => Promise<unknown> | unknown): Promise<number> {
     const t0 = Date.now();
@@ -88,10 +93,26 @@ async function stackFor(inv: Inventory, n: number, name: string): Promise<TestPr
 }
 
 /** The CLI itself, as a user runs it (`pulumi up --yes` previews first). */
-function cli(p: TestProject, args: string[]): Promise<void> {
+function cli(p: TestProject | FloorProject, args: string[]): Promise<string> {
+    const stackName = "stack" in p ? p.stack.name : p.stackName;
     return new Promise((resolve, reject) => {
-        execFile("pulumi", [...args, "--stack", p.stack.name, "--non-interactive"], { cwd: p.dir, env: { ...process.env, ...p.env }, maxBuffer: 64 * 1024 * 1024 }, (e, _out, err) => (e ? reject(new Error(`pulumi ${args.join(" ")}: ${err}`)) : resolve()));
+        execFile("pulumi", [...args, "--stack", stackName, "--non-interactive"], { cwd: p.dir, env: { ...process.env, ...p.env }, maxBuffer: 64 * 1024 * 1024 }, (e, out, err) => (e ? reject(new Error(`pulumi ${args.join(" ")}: ${err}`)) : resolve(out)));
     });
+}
+
+/** Preview and no-op up of the CLI floor (bench/cliFloor.ts) with `resources` plain resources, REPEAT times each. */
+async function floorFigures(resources: number, base: Spread): Promise<void> {
+    const f = await floorProject(resources);
+    try {
+        const noop: number[] = [];
+        for (let i = 0; i < REPEAT; i++) noop.push(await timed(() => cli(f, ["up", "--yes"])));
+        report(`CLI floor: no-op pulumi up of a program with ${resources} plain resources`, spread(noop), base, undefined);
+        const pv: number[] = [];
+        for (let i = 0; i < REPEAT; i++) pv.push(await timed(() => cli(f, ["preview"])));
+        report(`CLI floor: pulumi preview of a program with ${resources} plain resources`, spread(pv), base, undefined);
+    } finally {
+        fs.rmSync(f.dir, { recursive: true, force: true });
+    }
 }
 
 async function main(): Promise<void> {
@@ -114,14 +135,14 @@ async function main(): Promise<void> {
             for (const n of [3, 7]) {
                 const samples: number[] = [];
                 let kept: TestProject | undefined;
-                let rss = 0;
+                let rss: RssPeak = { totalMb: 0, processes: [] };
                 for (let i = 0; i < REPEAT; i++) {
                     await resetHosts(inv, n);
                     const p = await stackFor(inv, n, `fresh${n}x${i}`);
                     projects.push(p);
                     const sampler = sampleDescendantRss();
                     samples.push(await timed(() => p.stack.up()));
-                    rss = Math.max(rss, sampler.stop());
+                    rss = larger(rss, sampler.stop());
                     kept = p;
                 }
                 report(`pulumi up (fresh), ${n} members`, spread(samples), base[n], n === 3 ? 2.0 : 1.6);
@@ -131,13 +152,18 @@ async function main(): Promise<void> {
                     for (let i = 0; i < REPEAT; i++) {
                         const sampler = sampleDescendantRss();
                         noop.push(await timed(() => cli(p, ["up", "--yes"])));
-                        rss = Math.max(rss, sampler.stop());
+                        rss = larger(rss, sampler.stop());
                     }
                     report(`no-op pulumi up (with its preview), 7 members`, spread(noop), base[7], 1.0);
                     const pv: number[] = [];
                     for (let i = 0; i < REPEAT; i++) pv.push(await timed(() => cli(p, ["preview"])));
                     report(`pulumi preview (no changes), 7 members`, spread(pv), base[7], 0.5);
-                    report(`peak RSS of the CLI and its plugins, 7 members (fresh up, no-op up)`, { median: rss, min: rss, max: rss }, undefined, 400, "MB");
+                    report(`peak RSS of the CLI and its plugins, 7 members (fresh up, no-op up)`, { median: rss.totalMb, min: rss.totalMb, max: rss.totalMb }, undefined, 400, "MB");
+                    console.log(`[bench] at that peak (process MiB): ${rss.processes.join(", ")}`);
+                    // What no component can remove: the same CLI running nothing, and running as many instant resources.
+                    const count = (JSON.parse(await cli(p, ["stack", "export"])) as { deployment: { resources?: unknown[] } }).deployment.resources?.length ?? 0;
+                    await floorFigures(0, base[7]);
+                    await floorFigures(count, base[7]);
                 }
             }
         }

@@ -25,25 +25,34 @@ function descendants(root: number): number[] {
     return out;
 }
 
-function rssKb(pid: number): number {
+/** A process's resident memory in KiB and its command name (the kernel's, e.g. "pulumi-resource"), or undefined when it is gone. */
+function rss(pid: number): { kb: number; name: string } | undefined {
     try {
-        return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0);
+        const status = fs.readFileSync(`/proc/${pid}/status`, "utf8");
+        return { kb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), name: /Name:\s+(\S+)/.exec(status)?.[1] ?? "?" };
     } catch {
-        return 0;
+        return undefined;
     }
 }
 
-/** Samples every 100 ms until stopped; stop() returns the largest sum seen, in MiB. */
-export function sampleDescendantRss(): { stop: () => number } {
-    let peak = 0;
+/** The peak sum, in MiB, and the processes at that moment: "name MiB" each, largest first. */
+export interface RssPeak {
+    totalMb: number;
+    processes: string[];
+}
+
+/** Samples every 100 ms until stopped; stop() returns the largest sum seen and what made it up. */
+export function sampleDescendantRss(): { stop: () => RssPeak } {
+    let peak: RssPeak = { totalMb: 0, processes: [] };
     const timer = setInterval(() => {
-        const sum = descendants(process.pid).reduce((n, pid) => n + rssKb(pid), 0);
-        peak = Math.max(peak, sum);
+        const now = descendants(process.pid).map(rss).filter((r): r is { kb: number; name: string } => r !== undefined);
+        const total = now.reduce((n, r) => n + r.kb, 0) / 1024;
+        if (total > peak.totalMb) peak = { totalMb: total, processes: now.sort((a, b) => b.kb - a.kb).map((r) => `${r.name} ${Math.round(r.kb / 1024)}`) };
     }, 100);
     return {
         stop: () => {
             clearInterval(timer);
-            return peak / 1024;
+            return peak;
         },
     };
 }
