@@ -145,7 +145,7 @@ async function main(): Promise<void> {
                     rss = larger(rss, sampler.stop());
                     kept = p;
                 }
-                report(`pulumi up (fresh), ${n} members`, spread(samples), base[n], n === 3 ? 2.0 : 1.6);
+                report(`pulumi up --skip-preview (fresh, as the Automation API runs it), ${n} members`, spread(samples), base[n], n === 3 ? 2.0 : 1.6);
                 if (n === 7 && kept) {
                     const p = kept;
                     const noop: number[] = [];
@@ -207,7 +207,7 @@ async function main(): Promise<void> {
                 await setConfig(p, "logLevel", i % 2 ? "info" : "warn");
                 await p.stack.up();
             });
-            report(`rolling restart of 5 members via pulumi up (one setting changed)`, mine.times, baseRoll.times, 1.5);
+            report(`rolling restart of 5 members via pulumi up --skip-preview (one setting changed)`, mine.times, baseRoll.times, 1.5);
             report(`longest write gap during the component's rolling restart`, mine.gaps, undefined, 300, "ms");
         }
     } finally {
