@@ -13,7 +13,6 @@ import { hostPaths } from "./render/paths";
 import { ClusterSettings } from "./settings";
 import { desiredRecord } from "./plan/desiredRecord";
 import { policySummary } from "./policySummary";
-import { newClusterRecord } from "./provider/clusterRecord";
 import { inspectRestoreSource } from "./restore/snapshotFile";
 import { addRestoreSteps } from "./restore/steps";
 import { EtcdClientCertificate, EtcdClusterArgs, EtcdDeployedMember } from "./types";
@@ -26,6 +25,7 @@ import { RestoreRequest } from "./restore/plan";
 import { monitoringOutputs } from "./monitoring/outputs";
 import { cleanupHost } from "./hostCleanup/plan";
 import { EtcdHostCleanup } from "./hostCleanup/resource";
+import { EtcdClusterRecord } from "./record";
 
 /**
  * No delete of a host step ever runs: the command provider's delete dials the host and fails the run when
@@ -149,7 +149,7 @@ export class EtcdCluster extends pulumi.ComponentResource {
             restoreRequest = pulumi.output(release.then((r) => (restoreFrom ? inspectRestoreSource(restoreFrom, r, s.version, s.arch, s.cacheDir) : undefined)));
         }
         const runId = randomUUID();
-        const record = newClusterRecord(
+        const record = new EtcdClusterRecord(
             `${name}-record`,
             {
                 record: pulumi

@@ -28,10 +28,28 @@ export function moduleProviderText(compiledModule: string, exportName: string): 
     ].join("\n");
 }
 
+let servedByPackagePlugin = false;
+
+/**
+ * Called once by this package's plugin (components/provider/componentProvider.ts), for a stack in YAML, Go
+ * or any language but TypeScript: every such resource registered from then on is a custom resource of the
+ * package (`<module>:index:<type>`) that the plugin serves itself with the same provider. A dynamic provider
+ * cannot be used there: its launcher resolves @pulumi/pulumi from the consuming program's directory, which
+ * has no node_modules (pulumi/pulumi#5455). A TypeScript stack keeps the dynamic resource it has in its state.
+ */
+export function serveFromPackagePlugin(): void {
+    servedByPackagePlugin = true;
+}
+
+/** The type token of a resource the package plugin serves. */
+export const packageResourceType = (module: string, type: string): string => `${module}:index:${type}`;
+
 export class ModuleDynamicResource extends pulumi.CustomResource {
     /** `compiledModule`: the .js file that exports the provider as `exportName` (pass `__filename` of its module). */
     constructor(compiledModule: string, exportName: string, module: string, type: string, name: string, props: pulumi.Inputs, opts?: pulumi.CustomResourceOptions) {
         if ("__provider" in props) throw new Error("a dynamic resource must not define the __provider key");
-        super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: moduleProviderText(compiledModule, exportName) }, opts);
+        // Same registered properties either way, so the same outputs.
+        if (servedByPackagePlugin) super(packageResourceType(module, type), name, props, opts);
+        else super(`pulumi-nodejs:dynamic/${module}:${type}`, name, { ...props, __provider: moduleProviderText(compiledModule, exportName) }, opts);
     }
 }

@@ -195,7 +195,7 @@ pulumiSuite("EtcdCluster from YAML and Go (source-based package, real Pulumi CLI
         console.log(`get-schema (npm install and build of the package included): ${((Date.now() - t0) / 1000).toFixed(1)} s`);
         assert.ok(fs.existsSync(path.join(pkg, "dist", "components", "provider", "main.js")), "npm install's prepare script built dist/");
         assert.deepEqual(schemaProblems(schema), []);
-        assert.deepEqual(secretPaths(schema), ["EtcdSsh.privateKey", "output.adminKeyPem", "output.apiserverKeyPem"]);
+        assert.deepEqual(secretPaths(schema), ["EtcdBackup.encryptionKey", "EtcdBackup.secretAccessKey", "EtcdClientCertificate.keyPem", "EtcdSsh.privateKey", "output.adminKeyPem", "output.apiserverKeyPem", "output.backupEncryptionKey", "output.clientCertificates", "output.monitoringKeyPem"]);
         assert.deepEqual(schema.resources[COMPONENT_TOKEN].requiredInputs, ["members", "ssh"]);
         assert.equal(schema.resources[COMPONENT_TOKEN].inputProperties!.members.items!.$ref, "#/types/etcd-pulumi:index:EtcdMember");
     });

@@ -43,12 +43,14 @@ pulumiSuite("etcd-pulumi as an installed package (examples/consumer, real Pulumi
         fs.rmSync(dir, { recursive: true, force: true });
     });
 
-    test("npm pack ships compiled JavaScript with declarations, and no stack files, scripts or tests", () => {
+    test("npm pack ships compiled JavaScript with declarations and the host programs, and no stack files, scripts or tests", () => {
         const packed = JSON.parse(run("npm", ["pack", "--json", "--pack-destination", dir], ROOT)) as { filename: string; files: { path: string }[] }[];
         tarball = path.join(dir, packed[0].filename);
         const files = packed[0].files.map((f) => f.path);
         assert.ok(files.includes("dist/components/index.js") && files.includes("dist/components/index.d.ts"), files.join("\n"));
-        const unwanted = files.filter((f) => !/^(dist\/components\/.*\.(js|d\.ts)|package\.json|README\.md|LICENSE)$/.test(f));
+        // The host programs (shell and awk files the members run) ship beside the code that uploads them.
+        const unwanted = files.filter((f) => !/^(dist\/components\/.*\.(js|d\.ts)|dist\/components\/(.+\/)?host\/[^/]+\.(sh|awk)|package\.json|README\.md|LICENSE)$/.test(f));
+        assert.ok(files.includes("dist/components/backup/host/etcd-backup.sh"), "the backup's host program is in the package");
         assert.deepEqual(unwanted, [], "the package carries more than the component");
     });
 
