@@ -27,7 +27,8 @@ dir=${shq(SCHEDULED_SNAPSHOT_DIR)}
 keep=${s.snapshotRetention}
 fail() { echo "etcd-snapshot on $(hostname): $*" >&2; exit 1; }
 install -d -m 0700 -o root -g root "$dir"
-f="$dir/etcd-$(date -u +%Y%m%dT%H%M%SZ).db"
+# Nanoseconds in the name: two snapshots in one second (by hand, right after the timer) are two files.
+f="$dir/etcd-$(date -u +%Y%m%dT%H%M%S.%NZ).db"
 trap 'rm -f "$f.part"' EXIT
 # A member that does not answer fails at once (snapshot save alone would retry until its timeout).
 health=$(${etcdctl("10s")} endpoint health 2>&1) || fail "the local member is not healthy, no snapshot taken: $(printf '%s' "$health" | tail -n 1)"
