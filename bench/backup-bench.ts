@@ -43,15 +43,21 @@ interface JobRun {
     seconds: number;
     cpuSeconds: number;
     peakRssKb: number;
+    /** The anonymous part of that peak (without the files the job's processes map, e.g. etcdutl's bbolt mmap). */
+    peakAnonKb: number;
 }
 const USAGE = `set -euo pipefail
 t0=$(date +%s%N)
 setsid "$@" > /tmp/bench-job.out 2>&1 &
 pid=$!
 peak=0
+anon_peak=0
 while kill -0 "$pid" 2>/dev/null; do
   rss=$({ ps -o rss= -g "$pid" 2>/dev/null || true; } | awk '{ s += $1 } END { print s + 0 }')
   if [ "$rss" -gt "$peak" ]; then peak=$rss; fi
+  # Anonymous memory only: what the job really takes from etcd (the rest is files it maps, page cache).
+  anon=$(for p in $(pgrep -g "$pid" 2>/dev/null || true); do awk '/^RssAnon:/ { print $2 }' "/proc/$p/status" 2>/dev/null || true; done | awk '{ s += $1 } END { print s + 0 }')
+  if [ "$anon" -gt "$anon_peak" ]; then anon_peak=$anon; fi
   sleep 0.05
 done
 rc=0; wait "$pid" || rc=$?
@@ -59,17 +65,18 @@ t1=$(date +%s%N)
 cat /tmp/bench-job.out
 times > /tmp/bench-times
 cpu=$(tail -n 1 /tmp/bench-times | awk '{ split($1, u, "m"); split($2, s, "m"); printf "%.2f", u[1] * 60 + u[2] + s[1] * 60 + s[2] }')
-echo "BENCH seconds=$(( (t1 - t0) / 1000000 ))ms cpu=\${cpu} peak_kb=$peak rc=$rc"
+echo "BENCH seconds=$(( (t1 - t0) / 1000000 ))ms cpu=\${cpu} peak_kb=$peak anon_kb=$anon_peak rc=$rc"
 exit "$rc"`;
 
 function job(inv: Inventory, host: string, command: string): JobRun {
     const script = Buffer.from(USAGE).toString("base64");
     const r = onHost(inv, host, `echo ${script} | base64 -d > /tmp/bench-usage.sh && bash /tmp/bench-usage.sh ${command}`, 60 * 60 * 1000);
     const out = r.stdout;
-    const m = /BENCH seconds=(\d+)ms cpu=([\d.]+) peak_kb=(\d+) rc=0/.exec(out);
+    const m = /BENCH seconds=(\d+)ms cpu=([\d.]+) peak_kb=(\d+) anon_kb=(\d+) rc=0/.exec(out);
     if (!m) throw new Error(`${host}: ${command} failed (exit ${r.status}):\n${out}\n${r.stderr}`);
-    return { output: out, seconds: Number(m[1]) / 1000, cpuSeconds: Number(m[2]), peakRssKb: Number(m[3]) };
+    return { output: out, seconds: Number(m[1]) / 1000, cpuSeconds: Number(m[2]), peakRssKb: Number(m[3]), peakAnonKb: Number(m[4]) };
 }
+const memory = (r: JobRun) => `peak RSS ${(r.peakRssKb / 1024).toFixed(0)} MiB (anonymous ${(r.peakAnonKb / 1024).toFixed(0)} MiB; the rest is mapped files)`;
 const uploaded = (r: JobRun) => Number(/\((\d+) bytes/.exec(r.output)?.[1] ?? 0);
 
 /** Puts through etcd's JSON gateway, 100 keys a transaction, 4 in flight. */
@@ -157,7 +164,7 @@ async function main(): Promise<void> {
             row(`${label}: loaded`, `${keys.length} keys of ${VALUE_BYTES / 1024} KiB in ${((Date.now() - t0) / 1000).toFixed(0)} s; database ${mb(dbSize)}`);
 
             const base = job(inv, lead, `${PROGRAM} delta`);
-            row(`${label}: first upload (full base) from the leader`, `${mb(uploaded(base))} in ${base.seconds.toFixed(1)} s; job CPU ${base.cpuSeconds.toFixed(1)} s, peak RSS ${(base.peakRssKb / 1024).toFixed(0)} MiB`);
+            row(`${label}: first upload (full base) from the leader`, `${mb(uploaded(base))} in ${base.seconds.toFixed(1)} s; job CPU ${base.cpuSeconds.toFixed(1)} s, ${memory(base)}`);
             const idle = job(inv, lead, `${PROGRAM} delta`);
             assert.match(idle.output, /nothing new/);
             row(`${label}: idle period`, `${mb(uploaded(idle))} uploaded in ${idle.seconds.toFixed(2)} s (target < 1 MB: ${verdict(uploaded(idle) < 1e6)})`);
@@ -167,29 +174,30 @@ async function main(): Promise<void> {
             const share = uploaded(delta) / dbSize;
             row(
                 `${label}: period with 1% of the keys changed (${changed.length} keys)`,
-                `${mb(uploaded(delta))} uploaded = ${(share * 100).toFixed(2)}% of the database (target <= 5%: ${verdict(share <= 0.05)}) in ${delta.seconds.toFixed(1)} s; job CPU ${delta.cpuSeconds.toFixed(1)} s, peak RSS ${(delta.peakRssKb / 1024).toFixed(0)} MiB`,
+                `${mb(uploaded(delta))} uploaded = ${(share * 100).toFixed(2)}% of the database (target <= 5%: ${verdict(share <= 0.05)}) in ${delta.seconds.toFixed(1)} s; job CPU ${delta.cpuSeconds.toFixed(1)} s, ${memory(delta)}`,
             );
 
             // Restore on a follower: what the restore steps run, next to a plain copy of the same bytes plus etcdutl.
             const objects = (await client.listObjectsV2(`${PREFIX}/`)).filter((o) => !o.key.endsWith("/HEAD")).map((o) => o.key.slice(PREFIX.length + 1)).sort((a, b) => (a.includes("/full/") ? -1 : b.includes("/full/") ? 1 : a.localeCompare(b)));
             const last = objects[objects.length - 1];
             const [, to, , k] = /delta\/\d+-(\d+)-(\d{8}T\d{6}Z)-k(\d+)/.exec(last)!;
-            const restoreCmd = `bash -c 'rm -rf /var/lib/etcd-backups/restore /tmp/bench-rt; ${PROGRAM} fetch-restore bench ${Number(to)} ${k} ${objects.join(" ")} && f=/var/lib/etcd-backups/restore/restore-bench.db && /usr/local/bin/etcdutl snapshot restore $f --data-dir /tmp/bench-rt $([ -f $f.raw ] && echo --skip-hash-check) >/dev/null 2>&1'`;
+            const restoreCmd = `bash -c 'rm -rf /var/lib/etcd-backups/restore /var/lib/etcd-bench/rt; ${PROGRAM} fetch-restore bench ${Number(to)} ${k} ${objects.join(" ")} && f=/var/lib/etcd-backups/restore/restore-bench.db && /usr/local/bin/etcdutl snapshot restore $f --data-dir /var/lib/etcd-bench/rt $([ -f $f.raw ] && echo --skip-hash-check) >/dev/null 2>&1'`;
             const restore = job(inv, follower, restoreCmd);
-            onHostOk(inv, follower, `rm -rf /tmp/bench-floor && mkdir -p /tmp/bench-floor && /usr/local/bin/etcdctl --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/etcdctl.crt --key=/etc/etcd/pki/etcdctl.key --endpoints=https://127.0.0.1:2379 --command-timeout=600s snapshot save /tmp/bench-floor/plain.db >/dev/null`);
+            onHostOk(inv, follower, `rm -rf /var/lib/etcd-bench/floor && mkdir -p /var/lib/etcd-bench/floor && /usr/local/bin/etcdctl --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/etcdctl.crt --key=/etc/etcd/pki/etcdctl.key --endpoints=https://127.0.0.1:2379 --command-timeout=600s snapshot save /var/lib/etcd-bench/floor/plain.db >/dev/null`);
             // The floor's copy is curl alone (signed, no checksum, no decryption): the fastest honest download of the same bytes.
             const floorCmd =
                 `bash -c 'set -euo pipefail; source /etc/etcd-pulumi/backup/backup.env; ` +
                 objects
-                    .map((o, i) => `curl -sS --fail -o /tmp/bench-floor/o${i} --cacert "$S3_CA_FILE" -K "$S3_CREDENTIALS_FILE" --aws-sigv4 "aws:amz:$S3_REGION:s3" -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" "$S3_ENDPOINT/$S3_BUCKET/$S3_PREFIX/${o}"`)
+                    .map((o, i) => `curl -sS --fail -o /var/lib/etcd-bench/floor/o${i} --cacert "$S3_CA_FILE" -K "$S3_CREDENTIALS_FILE" --aws-sigv4 "aws:amz:$S3_REGION:s3" -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" "$S3_ENDPOINT/$S3_BUCKET/$S3_PREFIX/${o}"`)
                     .join("; ") +
-                `; rm -rf /tmp/bench-floor/rt; /usr/local/bin/etcdutl snapshot restore /tmp/bench-floor/plain.db --data-dir /tmp/bench-floor/rt >/dev/null 2>&1'`;
+                `; rm -rf /var/lib/etcd-bench/floor/rt; /usr/local/bin/etcdutl snapshot restore /var/lib/etcd-bench/floor/plain.db --data-dir /var/lib/etcd-bench/floor/rt >/dev/null 2>&1'`;
+            onHostOk(inv, follower, "rm -rf /var/lib/etcd-bench/rt");
             const floor = job(inv, follower, floorCmd);
             row(
                 `${label}: restore from the store on a member (full base + ${objects.length - 1} delta)`,
-                `${restore.seconds.toFixed(1)} s vs floor ${floor.seconds.toFixed(1)} s (plain download of the same objects + etcdutl snapshot restore): ${(restore.seconds / floor.seconds).toFixed(2)}x (target <= 2x: ${verdict(restore.seconds <= 2 * floor.seconds)}); job CPU ${restore.cpuSeconds.toFixed(1)} s, peak RSS ${(restore.peakRssKb / 1024).toFixed(0)} MiB`,
+                `${restore.seconds.toFixed(1)} s vs floor ${floor.seconds.toFixed(1)} s (plain download of the same objects + etcdutl snapshot restore): ${(restore.seconds / floor.seconds).toFixed(2)}x (target <= 2x: ${verdict(restore.seconds <= 2 * floor.seconds)}); job CPU ${restore.cpuSeconds.toFixed(1)} s, ${memory(restore)}`,
             );
-            onHostOk(inv, follower, "rm -rf /tmp/bench-floor /tmp/bench-rt /var/lib/etcd-backups/restore");
+            onHostOk(inv, follower, "rm -rf /var/lib/etcd-bench/floor /var/lib/etcd-bench/rt /var/lib/etcd-backups/restore");
             previous = keys;
         }
     } finally {
