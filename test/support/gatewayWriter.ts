@@ -22,7 +22,8 @@ export class GatewayWriter {
     private readonly agent: https.Agent;
     private readonly urls: URL[];
 
-    constructor(private readonly bin: string, private readonly endpoints: string, private readonly creds: ClientCreds, private readonly prefix: string) {
+    /** `intervalMs`: the time from one put's start to the next (0: back to back, as fast as the cluster acknowledges). */
+    constructor(private readonly bin: string, private readonly endpoints: string, private readonly creds: ClientCreds, private readonly prefix: string, private readonly intervalMs = 0) {
         this.agent = new https.Agent({ ca: fs.readFileSync(creds.caFile!), cert: fs.readFileSync(creds.certFile!), key: fs.readFileSync(creds.keyFile!), keepAlive: true, maxSockets: 1 });
         this.urls = endpoints.split(",").map((e) => new URL("/v3/kv/put", e));
     }
@@ -47,12 +48,15 @@ export class GatewayWriter {
             let at = 0;
             while (!this.stopped) {
                 const key = `${this.prefix}/${String(i).padStart(7, "0")}`;
+                const started = Date.now();
                 if (await this.put(this.urls[at % this.urls.length], key)) {
                     const now = Date.now();
                     this.longestGapMs = Math.max(this.longestGapMs, now - this.lastOk);
                     this.lastOk = now;
                     this.acked.push(key);
                     i++;
+                    const rest = this.intervalMs - (Date.now() - started);
+                    if (rest > 0) await new Promise((r) => setTimeout(r, rest));
                 } else {
                     at++;
                     await new Promise((r) => setTimeout(r, 20));
