@@ -5,8 +5,8 @@
 # An object is gzip, then AES-256-CTR (`openssl enc`, key and IV from PBKDF2-SHA256 of enc.pass with a
 # random 8-byte salt per object, 10000 iterations), then a 32-byte HMAC-SHA256 tag over the line
 # "etcd-pulumi-backup-v1", the object's name and the ciphertext (encrypt-then-MAC). The HMAC is
-# computed from its pads (mac.pads: the key XOR 0x36, then XOR 0x5c, RFC 2104, one hex line each) with
-# sha256sum, so no key is ever a command-line argument.
+# computed from its pads (mac.pads: the key XOR 0x36, then XOR 0x5c, RFC 2104, one hex line each) with a
+# plain SHA-256 of a stream (sha256_hex), so no key is ever a command-line argument.
 #
 # Settings: BACKUP_KEY_DIR (enc.pass, mac.pads). The caller defines fail MESSAGE (prints, exits non-zero).
 
@@ -19,14 +19,17 @@ backup_keys_load() {
   [ "${#MAC_IPAD}" = 128 ] && [ "${#MAC_OPAD}" = 128 ]
 }
 
+# SHA-256 of standard input, in hex. openssl's, not coreutils' sha256sum: about five times faster on a
+# large object (SHA extensions), and this file needs openssl anyway.
+sha256_hex() { local out; out=$(openssl dgst -sha256 -r) || return 1; printf '%s\n' "${out%% *}"; }
 hex_to_bin() { printf '%b' "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
 
 # tag NAME FILE [BYTES]: the HMAC-SHA256 (hex) of the object NAME and the first BYTES of FILE (all of it
 # by default).
 tag() {
   local inner
-  inner=$({ hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; if [ -n "${3:-}" ]; then head -c "$3" "$2"; else cat "$2"; fi; } | sha256sum | cut -d' ' -f1)
-  { hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256sum | cut -d' ' -f1
+  inner=$({ hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; if [ -n "${3:-}" ]; then head -c "$3" "$2"; else cat "$2"; fi; } | sha256_hex)
+  { hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256_hex
 }
 
 # seal NAME IN OUT: encrypt IN into OUT (gzip first when NAME ends in .gz.enc), then append the tag.
@@ -51,7 +54,7 @@ unseal() {
   expected=$(tail -c 32 "$2" | od -An -v -tx1 | tr -d ' \n')
   rm -f "$fifo" "$3.inner"
   mkfifo -m 0600 "$fifo"
-  { hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; cat "$fifo"; } | sha256sum | cut -d' ' -f1 > "$3.inner" &
+  { hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; cat "$fifo"; } | sha256_hex > "$3.inner" &
   local tagger=$!
   if [[ "$1" == *.gz.enc ]]; then
     head -c "$body" "$2" | tee "$fifo" | openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" | gunzip -c > "$3" || rc=$?
@@ -61,7 +64,7 @@ unseal() {
   wait "$tagger" || true
   inner=$(cat "$3.inner" 2>/dev/null || true)
   rm -f "$fifo" "$3.inner"
-  actual=$({ hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256sum | cut -d' ' -f1)
+  actual=$({ hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256_hex)
   if [ "$actual" != "$expected" ]; then
     rm -f "$3"
     fail "$1 does not authenticate with this cluster's backup key: it was written with another key (set backup.encryptionKey to the key of the stack that wrote it) or it was changed in the store"

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # The S3 client of the backup programs on an etcd host: sourced by them, never run on its own.
 # It needs only what a stock Debian 12, Ubuntu 22.04+ or RHEL 9 server has: bash >= 4.4, coreutils
-# (sha256sum, dd, stat, date, mktemp), curl >= 7.76, grep, sed and awk.
+# (sha256sum, dd, stat, date, mktemp), curl >= 7.76, grep, sed and awk (openssl, when present, hashes files faster).
 # It signs requests itself (AWS Signature Version 4: bash builtins and sha256sum): curl's own --aws-sigv4
 # does not sign x-amz-content-sha256 (curl < 7.86) or ignores its value (< 7.87), and S3 then refuses every
 # upload; RHEL 9 ships curl 7.76 and Ubuntu 22.04 curl 7.81. curl only carries the signed request.
@@ -534,7 +534,8 @@ _s3_uri_encode() {
 
 _s3_sha256() {
   local sum
-  sum=$(sha256sum <"$1") || return 1
+  # openssl's SHA-256 is about five times faster than sha256sum on a large file; sha256sum where there is no openssl.
+  if command -v openssl >/dev/null 2>&1; then sum=$(openssl dgst -sha256 -r <"$1") || return 1; else sum=$(sha256sum <"$1") || return 1; fi
   printf '%s' "${sum%% *}"
 }
 
