@@ -236,6 +236,10 @@ pulumiSuite("EtcdCluster from YAML and Go (source-based package, real Pulumi CLI
             const project = path.join(dir, "consumer-go");
             fs.cpSync(path.join(ROOT, "examples", "consumer-go"), project, { recursive: true, filter: (p) => path.basename(p) !== "sdks" });
             const env = cliEnv(project, { SSL_CERT_FILE: bundle });
+            // The module files are made where the example runs, as its README says (none are committed): the
+            // Pulumi Go SDK at the pinned version from the module proxy.
+            await run("go", ["mod", "init", "etcd-consumer-go"], project, env);
+            await run("go", ["get", `github.com/pulumi/pulumi/sdk/v3@v${PULUMI_GO_SDK_VERSION}`], project, env);
             const url = gitServer.url("team/etcd-pulumi.git");
             const t0 = Date.now();
             await run("pulumi", ["package", "add", url], project, env);
@@ -244,12 +248,15 @@ pulumiSuite("EtcdCluster from YAML and Go (source-based package, real Pulumi CLI
             assert.ok(installed, `the package is installed from git at v${PACKAGE_VERSION}: ${fs.readdirSync(path.join(home, "plugins")).join(", ")}`);
             assert.ok(fs.existsSync(path.join(home, "plugins", installed, "dist", "components", "provider", "main.js")), "the checkout was built by npm install's prepare script");
             const goMod = fs.readFileSync(path.join(project, "go.mod"), "utf8");
-            assert.match(goMod, /^\s*github\.com\/pulumi\/pulumi\/sdk\/v3 v3\.259\.0$/m, "the Pulumi Go SDK stays at the pinned version");
+            assert.match(goMod, new RegExp(`^\\s*(require\\s+)?github\\.com/pulumi/pulumi/sdk/v3 v${PULUMI_GO_SDK_VERSION.replace(/\./g, "\\.")}(\\s*//.*)?$`, "m"), "the Pulumi Go SDK stays at the pinned version");
             assert.match(goMod, /^replace example\.com\/pulumi-etcd-pulumi\/sdk\/go => \.\/sdks\/\S+$/m, "the generated SDK is wired in with a replace");
             await deployAndCheck(project, "go", env);
         },
     );
 });
+
+/** The Pulumi Go SDK the example uses: the CLI's version (the pinned toolchain). */
+const PULUMI_GO_SDK_VERSION = "3.259.0";
 
 function goUnavailable(): string | undefined {
     try {
