@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { ADMIN_CN } from "../pki";
 import { clientUrl } from "../render/config";
 import { HostPaths } from "../render/paths";
-import { script, shq } from "../render/shell";
+import { envLine, script, shq } from "../render/shell";
 import { ClusterSettings, MemberSettings } from "../settings";
 import { AUTH_MARKER_ROLE, MANAGED_ROLE_PREFIX, ROOT_ROLE, ROOT_USER, roleOf } from "./names";
 import { PermissionSettings } from "./settings";
@@ -56,7 +56,6 @@ export function renderDesiredAuth(users: ManagedUser[]): string {
     return `${lines.join("\n")}\n`;
 }
 
-const envLine = (name: string, value: string | number) => `${name}=${shq(value)}`;
 
 export interface AuthStepValues {
     settings: ClusterSettings;

@@ -9,6 +9,7 @@ import { HostFile } from "../render/files";
 import { HostPaths } from "../render/paths";
 import { ClusterSettings, MemberSettings } from "../settings";
 import { BackupSettings } from "./settings";
+import { envLine } from "../render/shell";
 
 /** The secrets a member's backup files hold (keys.ts derives the first two from the stack's backup key). */
 export interface BackupHostSecrets {
@@ -53,8 +54,6 @@ export function shippedBackupFiles(): Record<(typeof SHIPPED)[number], string> {
     return shipped;
 }
 
-/** One `NAME=value` line; values are single-quoted for bash (the env file is sourced). */
-const envLine = (name: string, value: string | number) => `${name}='${String(value).replace(/'/g, `'"'"'`)}'`;
 
 /** The env file the programs and units read. No secret in it. */
 export function renderBackupEnv(s: ClusterSettings, m: MemberSettings, paths: HostPaths, b: BackupSettings): string {

@@ -8,6 +8,7 @@ import { HostFile } from "../render/files";
 import { HostPaths } from "../render/paths";
 import { ClusterSettings, MemberSettings } from "../settings";
 import { MaintenanceSettings } from "./settings";
+import { envLine } from "../render/shell";
 
 /** Where the maintenance job lives on a host. */
 export const MAINTENANCE_PATHS = {
@@ -63,8 +64,6 @@ export function passBoundSeconds(s: ClusterSettings, m: MaintenanceSettings): nu
     return lockWaitSeconds(s, m) + s.healthTimeoutSeconds + m.defragTimeoutSeconds + s.members.length * perMemberSeconds(s, m) + 120;
 }
 
-/** One `NAME=value` line; values are single-quoted for bash (the env file is sourced). */
-const envLine = (name: string, value: string | number) => `${name}='${String(value).replace(/'/g, `'"'"'`)}'`;
 
 /** The env file the programs read. No secret in it. */
 export function renderMaintenanceEnv(s: ClusterSettings, m: MemberSettings, paths: HostPaths, mt: MaintenanceSettings): string {

@@ -5,6 +5,9 @@ export function shq(value: string | number): string {
     return `'${String(value).replace(/'/g, `'"'"'`)}'`;
 }
 
+/** One `NAME=value` line of an env file the host programs source (the value single-quoted for bash). */
+export const envLine = (name: string, value: string | number): string => `${name}=${shq(value)}`;
+
 /** Identifies a script in failure messages: which host, which step. */
 export interface ScriptContext {
     host: string;
