@@ -197,6 +197,9 @@ async function main(): Promise<void> {
                 `${label}: restore from the store on a member (full base + ${objects.length - 1} delta)`,
                 `${restore.seconds.toFixed(1)} s vs floor ${floor.seconds.toFixed(1)} s (plain download of the same objects + etcdutl snapshot restore): ${(restore.seconds / floor.seconds).toFixed(2)}x (target <= 2x: ${verdict(restore.seconds <= 2 * floor.seconds)}); job CPU ${restore.cpuSeconds.toFixed(1)} s, ${memory(restore)}`,
             );
+            // Where the restore's time went, as its own log line says (download, unseal, assembly, ...).
+            const phases = /snapshot ready \([^;]*;([^)]*)\)/.exec(restore.output)?.[1]?.trim();
+            if (phases) row(`${label}: restore phases (ms)`, phases);
             onHostOk(inv, follower, "rm -rf /var/lib/etcd-bench/floor /var/lib/etcd-bench/rt /var/lib/etcd-backups/restore");
             previous = keys;
         }

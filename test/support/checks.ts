@@ -3,7 +3,7 @@ import * as assert from "node:assert/strict";
 import * as http from "node:http";
 import * as net from "node:net";
 import { ClientCreds, etcdctl } from "./etcdctl";
-import { WriterReport } from "./writer";
+import { failuresInLongestGap, WriterReport } from "./writer";
 import { Inventory, onHost, onHostOk } from "./hosts";
 
 /** Plain http to an https listener: a Go TLS server answers 400 "HTTPS server", or the request fails. */
@@ -107,5 +107,5 @@ export function assertNoLostWrites(r: WriterReport, label: string, maxGapMs: num
     console.log(`${label}: ${r.acknowledged.length} writes acknowledged, ${r.lost.length} lost; longest write gap ${r.longestGapMs} ms`);
     assert.deepEqual(r.lost, [], `${label}: acknowledged writes lost`);
     assert.ok(r.acknowledged.length > minWrites, `${label}: writer made too little progress`);
-    assert.ok(r.longestGapMs < maxGapMs, `${label}: longest write gap ${r.longestGapMs} ms`);
+    assert.ok(r.longestGapMs < maxGapMs, `${label}: longest write gap ${r.longestGapMs} ms; within it: ${failuresInLongestGap(r)}`);
 }

@@ -15,6 +15,21 @@ export interface WriterReport {
     longestGapMs: number;
     /** When the longest gap ended (ms since epoch). */
     longestGapEndedAt: number;
+    /** The failed puts (when, and etcdctl's first error line), the last 500: what a stall was made of. */
+    failures: WriteFailure[];
+}
+
+export interface WriteFailure {
+    at: number;
+    error: string;
+}
+
+/** The failures within the longest gap, one line each (time relative to the gap's start), for an assertion message. */
+export function failuresInLongestGap(r: WriterReport): string {
+    const start = r.longestGapEndedAt - r.longestGapMs;
+    const within = r.failures.filter((f) => f.at >= start && f.at <= r.longestGapEndedAt);
+    if (within.length === 0) return "no put failed within it (the writer itself was not scheduled)";
+    return within.map((f) => `+${f.at - start} ms: ${f.error}`).join("; ");
 }
 
 export class Writer {
@@ -25,6 +40,7 @@ export class Writer {
     private lastOk = Date.now();
     private longestGapMs = 0;
     private longestGapEndedAt = 0;
+    private readonly failures: WriteFailure[] = [];
     private loop?: Promise<void>;
 
     constructor(private readonly bin: string, private readonly endpoints: string, private readonly creds: ClientCreds, private readonly prefix: string, private readonly maxWrites = 20000) {}
@@ -40,7 +56,15 @@ export class Writer {
                 this.bin,
                 [`--endpoints=${this.endpoints}`, `--cacert=${this.creds.caFile}`, `--cert=${this.creds.certFile}`, `--key=${this.creds.keyFile}`, "--dial-timeout=2s", "--command-timeout=3s", "put", key, value],
                 { timeout: 8000 },
-                (err, stdout) => resolve(!err && stdout.trim() === "OK"),
+                (err, stdout, stderr) => {
+                    const ok = !err && stdout.trim() === "OK";
+                    if (!ok) {
+                        const line = `${stderr}`.split("\n").find((l) => l.trim()) ?? (err ? err.message.split("\n")[0] : `stdout ${stdout.trim()}`);
+                        this.failures.push({ at: Date.now(), error: line.trim().slice(0, 300) });
+                        if (this.failures.length > 500) this.failures.shift();
+                    }
+                    resolve(ok);
+                },
             );
         });
     }
@@ -70,7 +94,7 @@ export class Writer {
     async stop(): Promise<WriterReport> {
         this.stopped = true;
         await this.loop;
-        return { acknowledged: [...this.acknowledged], acknowledgedAt: [...this.acknowledgedAt], lost: [], attempts: this.attempts, longestGapMs: this.longestGapMs, longestGapEndedAt: this.longestGapEndedAt };
+        return { acknowledged: [...this.acknowledged], acknowledgedAt: [...this.acknowledgedAt], lost: [], attempts: this.attempts, longestGapMs: this.longestGapMs, longestGapEndedAt: this.longestGapEndedAt, failures: [...this.failures] };
     }
 
     /** Stop, then read every acknowledged key back (through `endpoints` with `creds`, default: the writer's own). */

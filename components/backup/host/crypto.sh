@@ -45,25 +45,28 @@ seal() {
 }
 
 # unseal NAME IN OUT: decrypt IN into OUT (and gunzip, for .gz.enc), keeping OUT only when the tag is
-# right. One read of the ciphertext: the tag is computed (through a FIFO) while it is decrypted.
+# right. The tag is computed while the object is decrypted, each reading IN itself (two cores, no pipe
+# copies between them).
 unseal() {
-  local size body expected inner actual rc=0 fifo="$3.tag-fifo"
+  local size body expected inner actual rc=0
   size=$(stat -c %s "$2")
   [ "$size" -gt 48 ] || fail "$1: $size bytes is too short to be a backup object"
   body=$((size - 32))
   expected=$(tail -c 32 "$2" | od -An -v -tx1 | tr -d ' \n')
-  rm -f "$fifo" "$3.inner"
-  mkfifo -m 0600 "$fifo"
-  { hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; cat "$fifo"; } | sha256_hex > "$3.inner" &
+  rm -f "$3.inner"
+  { hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; head -c "$body" "$2"; } | sha256_hex > "$3.inner" &
   local tagger=$!
   if [[ "$1" == *.gz.enc ]]; then
-    head -c "$body" "$2" | tee "$fifo" | openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" | gunzip -c > "$3" || rc=$?
+    head -c "$body" "$2" | openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" | gunzip -c > "$3" || rc=$?
   else
-    head -c "$body" "$2" | tee "$fifo" | openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" -out "$3" || rc=$?
+    # CTR has no padding: the whole file decrypts (the tag into 32 bytes of noise, cut off after), so
+    # openssl reads IN directly instead of through a pipe.
+    openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" -in "$2" -out "$3" || rc=$?
+    if [ "$rc" = 0 ]; then truncate -s -32 "$3" || rc=$?; fi
   fi
   wait "$tagger" || true
   inner=$(cat "$3.inner" 2>/dev/null || true)
-  rm -f "$fifo" "$3.inner"
+  rm -f "$3.inner"
   actual=$({ hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256_hex)
   if [ "$actual" != "$expected" ]; then
     rm -f "$3"

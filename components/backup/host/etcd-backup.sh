@@ -296,6 +296,7 @@ run_gc() {
 run_fetch_restore() {
   local id="$1" target="$2" expected="$3"; shift 3
   local out="$BACKUP_RESTORE_DIR/restore-$id.db" obj i=0 keys t0=$SECONDS
+  PHASES=""; PHASE_T=$(date +%s%N)
   install -d -m 0700 "$BACKUP_RESTORE_DIR"
   # The snapshot only ever appears complete (renamed into place last), so one that is here is done.
   if [ -f "$out" ]; then log "restore $id: the snapshot is already here"; return 0; fi
@@ -306,6 +307,7 @@ run_fetch_restore() {
   for obj in "$@"; do
     i=$((i + 1))
     s3_get "$obj" "$WORK/object" || fail "downloading $obj failed"
+    phase "download$i"
     if [ "$i" = 1 ]; then
       case "$obj" in */full/*) ;; *) fail "the first object must be a full base, got $obj" ;; esac
       unseal "$obj" "$WORK/object" "$WORK/base.db"
@@ -315,6 +317,7 @@ run_fetch_restore() {
       cat "$WORK/delta" >> "$WORK/events"
     fi
     rm -f "$WORK/object"
+    phase "unseal$i"
   done
   [ "$i" -gt 0 ] || fail "no full base named"
   if [ "$#" -eq 1 ]; then
@@ -324,14 +327,22 @@ run_fetch_restore() {
     apply_deltas "$WORK/base.db" "$target"
     keys=$(ECTL_ENDPOINT="$ASSEMBLY_ENDPOINT" ectl get "" --prefix --keys-only --limit=1 -w json | json_num count)
     [ "${keys:-0}" = "$expected" ] || fail "the assembled data holds ${keys:-0} keys, the backup at revision $target held $expected"
+    phase "count"
     stop_assembly
+    phase "stop"
     # The assembly's own database is the result (no snapshot save: one pass less); it has no snapshot
     # hash, so the restore skips that check (.raw), as for a db taken out of a stopped member.
     mv -f "$WORK/assembly/member/snap/db" "$out.part"
     : > "$out.raw"
   fi
   mv -f "$out.part" "$out"
-  log "restore $id: snapshot ready ($(stat -c %s "$out") bytes, backup revision $target, $expected keys, $((SECONDS - t0)) s)"
+  log "restore $id: snapshot ready ($(stat -c %s "$out") bytes, backup revision $target, $expected keys, $((SECONDS - t0)) s;$PHASES)"
+}
+
+# phase NAME: the time since the last phase, added to PHASES (the restore's log line says where it went).
+phase() {
+  local now; now=$(date +%s%N)
+  PHASES+=" $1 $(( (now - PHASE_T) / 1000000 )) ms"; PHASE_T=$now
 }
 
 ASSEMBLY_PID=""
@@ -344,7 +355,7 @@ stop_assembly() {
 # (up to TARGET) written to it in batches; it is left running (stop_assembly). History between the base
 # and TARGET is not kept: the restore marks it compacted anyway.
 apply_deltas() {
-  local base="$1" target="$2" dir="$WORK/assembly" port peer n=0
+  local base="$1" target="$2" dir="$WORK/assembly" port peer
   port=$((ASSEMBLY_PORT_BASE)); peer=$((ASSEMBLY_PORT_BASE + 1))
   ASSEMBLY_ENDPOINT="https://127.0.0.1:$port"
   # --skip-hash-check: the base was just authenticated by its tag (HMAC-SHA256 over every byte); etcdutl's own
@@ -352,6 +363,7 @@ apply_deltas() {
   "$ETCDUTL" snapshot restore "$base" --skip-hash-check --name assemble --initial-cluster "assemble=https://127.0.0.1:$peer" \
     --initial-advertise-peer-urls "https://127.0.0.1:$peer" --data-dir "$dir" >/dev/null 2>"$WORK/assembly.err" ||
     fail "etcdutl snapshot restore of the base failed: $(grep -v '^{' "$WORK/assembly.err" | tail -n 2 | paste -sd' ' -)"
+  phase "assembly-restore"
   # A throwaway instance whose output is verified below: fsync buys nothing here.
   "$ETCD" --name assemble --data-dir "$dir" --listen-client-urls "$ASSEMBLY_ENDPOINT" --advertise-client-urls "$ASSEMBLY_ENDPOINT" \
     --listen-peer-urls "https://127.0.0.1:$peer" --initial-advertise-peer-urls "https://127.0.0.1:$peer" \
@@ -368,27 +380,35 @@ apply_deltas() {
     sleep 0.5
   done
   ECTL_ENDPOINT="$ASSEMBLY_ENDPOINT" ectl endpoint health >/dev/null 2>&1 || fail "the assembly etcd did not become healthy"
+  phase "assembly-start"
   # One line per event, then the last event of each key up to TARGET, as gateway txn operations.
   grep -oE '\{("type":1,)?"kv":\{[^}]*\}\}' "$WORK/events" |
     awk -v target="$target" -f "$BACKUP_LIB_DIR/condense.awk" > "$WORK/ops"
-  : > "$WORK/batch"
-  while IFS= read -r op || [ -n "$op" ]; do
-    [ -n "$op" ] || continue
-    if [ -s "$WORK/batch" ]; then printf ',' >> "$WORK/batch"; fi
-    printf '%s' "$op" >> "$WORK/batch"
-    n=$((n + 1))
-    if [ "$n" -ge 500 ] || [ "$(stat -c %s "$WORK/batch")" -ge 4000000 ]; then txn_batch; n=0; fi
-  done < "$WORK/ops"
-  if [ -s "$WORK/batch" ]; then txn_batch; fi
+  # Transactions of at most 500 operations or about 4 MB (under --max-request-bytes), written by awk:
+  # a shell loop over the operations cost seconds for a thousand keys.
+  awk -v dir="$WORK" '
+    function flush() { if (n) { printf "]}" > f; close(f); n = 0; bytes = 0 } }
+    NF {
+      if (n == 0) { f = sprintf("%s/txn-%06d.json", dir, ++batches); printf "{\"success\":[" > f } else printf "," > f
+      printf "%s", $0 > f; n++; bytes += length($0)
+      if (n >= 500 || bytes >= 4000000) flush()
+    }
+    END { flush() }' "$WORK/ops"
+  local txn
+  for txn in "$WORK"/txn-*.json; do
+    [ -e "$txn" ] || continue
+    txn_batch "$txn"
+  done
+  phase "apply"
 }
 
-# One batch of operations as one transaction, through etcd's JSON gateway (keys and values stay base64).
+# txn_batch FILE: one batch of operations as one transaction, through etcd's JSON gateway (keys and
+# values stay base64).
 txn_batch() {
-  { printf '{"success":['; cat "$WORK/batch"; printf ']}'; } > "$WORK/txn.json"
   curl -sS --fail-with-body --max-time 120 --cacert "$ETCD_CA_FILE" --cert "$ETCD_CERT_FILE" --key "$ETCD_KEY_FILE" \
-    -H 'Content-Type: application/json' --data-binary "@$WORK/txn.json" "$ASSEMBLY_ENDPOINT/v3/kv/txn" > "$WORK/txn.out" 2>&1 ||
+    -H 'Content-Type: application/json' --data-binary "@$1" "$ASSEMBLY_ENDPOINT/v3/kv/txn" > "$WORK/txn.out" 2>&1 ||
     fail "applying events to the assembly etcd failed: $(head -c 300 "$WORK/txn.out")"
-  : > "$WORK/batch"
+  rm -f "$1"
 }
 
 # ---------------------------------------------------------------------------------------------------
