@@ -182,7 +182,6 @@ async function main(): Promise<void> {
             const last = objects[objects.length - 1];
             const [, to, , k] = /delta\/\d+-(\d+)-(\d{8}T\d{6}Z)-k(\d+)/.exec(last)!;
             const restoreCmd = `bash -c 'rm -rf /var/lib/etcd-backups/restore /var/lib/etcd-bench/rt; ${PROGRAM} fetch-restore bench ${Number(to)} ${k} ${objects.join(" ")} && f=/var/lib/etcd-backups/restore/restore-bench.db && /usr/local/bin/etcdutl snapshot restore $f --data-dir /var/lib/etcd-bench/rt $([ -f $f.raw ] && echo --skip-hash-check) >/dev/null 2>&1'`;
-            const restore = job(inv, follower, restoreCmd);
             onHostOk(inv, follower, `rm -rf /var/lib/etcd-bench/floor && mkdir -p /var/lib/etcd-bench/floor && /usr/local/bin/etcdctl --cacert=/etc/etcd/pki/ca.crt --cert=/etc/etcd/pki/etcdctl.crt --key=/etc/etcd/pki/etcdctl.key --endpoints=https://127.0.0.1:2379 --command-timeout=600s snapshot save /var/lib/etcd-bench/floor/plain.db >/dev/null`);
             // The floor's copy is curl alone (signed, no checksum, no decryption): the fastest honest download of the same bytes.
             const floorCmd =
@@ -191,13 +190,24 @@ async function main(): Promise<void> {
                     .map((o, i) => `curl -sS --fail -o /var/lib/etcd-bench/floor/o${i} --cacert "$S3_CA_FILE" -K "$S3_CREDENTIALS_FILE" --aws-sigv4 "aws:amz:$S3_REGION:s3" -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" "$S3_ENDPOINT/$S3_BUCKET/$S3_PREFIX/${o}"`)
                     .join("; ") +
                 `; rm -rf /var/lib/etcd-bench/floor/rt; /usr/local/bin/etcdutl snapshot restore /var/lib/etcd-bench/floor/plain.db --data-dir /var/lib/etcd-bench/floor/rt >/dev/null 2>&1'`;
-            onHostOk(inv, follower, "rm -rf /var/lib/etcd-bench/rt");
-            const floor = job(inv, follower, floorCmd);
+            // Each side three times, in turn (the disk's write-back makes single runs swing by a third); medians.
+            const restores: JobRun[] = [];
+            const floors: JobRun[] = [];
+            for (let run = 0; run < 3; run++) {
+                onHostOk(inv, follower, "rm -rf /var/lib/etcd-bench/rt /var/lib/etcd-bench/floor/rt /var/lib/etcd-bench/floor/o* && sync");
+                restores.push(job(inv, follower, restoreCmd));
+                onHostOk(inv, follower, "rm -rf /var/lib/etcd-bench/rt /var/lib/etcd-backups/restore && sync");
+                floors.push(job(inv, follower, floorCmd));
+            }
+            const median = (runs: JobRun[]) => [...runs].sort((a, b) => a.seconds - b.seconds)[1];
+            const spread = (runs: JobRun[]) => runs.map((r) => r.seconds.toFixed(1)).join("/");
+            const restore = median(restores);
+            const floor = median(floors);
             row(
                 `${label}: restore from the store on a member (full base + ${objects.length - 1} delta)`,
-                `${restore.seconds.toFixed(1)} s vs floor ${floor.seconds.toFixed(1)} s (plain download of the same objects + etcdutl snapshot restore): ${(restore.seconds / floor.seconds).toFixed(2)}x (target <= 2x: ${verdict(restore.seconds <= 2 * floor.seconds)}); job CPU ${restore.cpuSeconds.toFixed(1)} s, ${memory(restore)}`,
+                `${restore.seconds.toFixed(1)} s (runs ${spread(restores)}) vs floor ${floor.seconds.toFixed(1)} s (runs ${spread(floors)}; plain download of the same objects + etcdutl snapshot restore): ${(restore.seconds / floor.seconds).toFixed(2)}x (target <= 2x: ${verdict(restore.seconds <= 2 * floor.seconds)}); job CPU ${restore.cpuSeconds.toFixed(1)} s, ${memory(restore)}`,
             );
-            // Where the restore's time went, as its own log line says (download, unseal, assembly, ...).
+            // Where the restore's time went, as its own log line says (the median run).
             const phases = /snapshot ready \([^;]*;([^)]*)\)/.exec(restore.output)?.[1]?.trim();
             if (phases) row(`${label}: restore phases (ms)`, phases);
             onHostOk(inv, follower, "rm -rf /var/lib/etcd-bench/floor /var/lib/etcd-bench/rt /var/lib/etcd-backups/restore");

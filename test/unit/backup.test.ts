@@ -277,6 +277,25 @@ describe("backup: object encryption, hosts (crypto.sh) and deployer (keys.ts) al
         assert.throws(() => unsealObject(deriveBackupKeys("another stack's backup key, also long"), "cluster-1/full/a", sealed), /does not authenticate with this stack's backup key/);
     });
 
+    test("unseal_stream: the ciphertext on stdin and the tag apart (a base streamed from the store) opens; a changed byte or a failed download does not, and leaves nothing", () => {
+        const obj = `${dir}/obj`;
+        const stream = (name: string, file: string, mark = `${dir}/no-such-mark`) =>
+            sh(`size=$(stat -c %s "${file}"); tail -c 32 "${file}" > "${dir}/tag"; head -c $((size - 32)) "${file}" | unseal_stream ${name} "${dir}/tag" "${dir}/streamed" "${mark}"`);
+        const r = stream("cluster-1/full/a", obj);
+        assert.equal(r.status, 0, r.stderr);
+        assert.ok(fs.readFileSync(path.join(dir, "streamed")).equals(fs.readFileSync(path.join(dir, "plain"))));
+        const bad = stream("cluster-1/full/a", `${dir}/bad`);
+        assert.notEqual(bad.status, 0);
+        assert.match(bad.stderr, /cluster-1\/full\/a does not authenticate with this cluster's backup key/);
+        assert.equal(fs.existsSync(path.join(dir, "streamed")), false, "a refused object leaves no plaintext");
+        assert.notEqual(stream("cluster-1/full/b", obj).status, 0, "renamed");
+        fs.writeFileSync(path.join(dir, "failed"), "");
+        const failed = stream("cluster-1/full/a", obj, `${dir}/failed`);
+        assert.notEqual(failed.status, 0);
+        assert.match(failed.stderr, /downloading cluster-1\/full\/a failed/);
+        assert.equal(fs.existsSync(path.join(dir, "streamed")), false);
+    });
+
     test("HEAD: a JSON line and its tag, written by the host, read by the deployer", () => {
         fs.writeFileSync(path.join(dir, "head"), `{"cluster":"9","revision":42,"object":"o","time":"t"}\n`);
         const r = sh(`tag cluster-9/HEAD "${dir}/head" >> "${dir}/head"`);

@@ -165,6 +165,21 @@ s3Suite("s3.sh, the hosts' S3 client, with bash and curl against a real S3 serve
         assert.deepEqual(fs.readdirSync(tmpdir), [], "temporary files left behind");
     });
 
+    test("s3_stream: the whole object or a byte range on stdout; a missing object exits 3 naming it", () => {
+        const file = path.join(work, "small.bin");
+        const whole = sh("s3_stream trip/small.bin | sha256sum");
+        ok(whole, "s3_stream");
+        assert.equal(whole.stdout.split(" ")[0], sha256File(file));
+        const part = sh('s3_stream trip/small.bin 5 20 > part.bin');
+        ok(part, "s3_stream with a range");
+        assert.ok(fs.readFileSync(path.join(work, "part.bin")).equals(fs.readFileSync(file).subarray(5, 21)));
+        const missing = sh("s3_stream no/such.key > /dev/null");
+        assert.equal(missing.status, 3, missing.stderr);
+        assert.match(missing.stderr, /no\/such\.key.*NotFound/);
+        assert.notEqual(sh("s3_stream trip/small.bin 9 > /dev/null").status, 0, "a range needs FIRST and LAST");
+        assert.deepEqual(fs.readdirSync(tmpdir), [], "temporary files left behind");
+    });
+
     test("S3_PREFIX: objects go under it, listing prints keys relative to it, a sibling prefix is not included", () => {
         const prefixed = { S3_PREFIX: "clusters/prod/" };
         ok(sh('s3_put one "a/1" && s3_put one "a/2" && s3_put one "b/1"', [], prefixed), "puts");

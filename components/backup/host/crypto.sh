@@ -74,3 +74,28 @@ unseal() {
   fi
   if [ "$rc" != 0 ]; then rm -f "$3"; fail "$1: decryption failed after its tag checked out"; fi
 }
+
+# unseal_stream NAME TAG_FILE OUT FAILED_MARK: like unseal, for an object whose ciphertext (all but its
+# 32-byte tag) arrives on standard input and whose tag is in TAG_FILE: a full base streams from the store
+# into the decryption and is never written here encrypted. FAILED_MARK: a file that exists once the input
+# has ended if the download behind it failed (its own message is printed; this one then only removes OUT).
+unseal_stream() {
+  local expected inner actual rc=0 fifo="$3.tag-fifo"
+  [ "$(stat -c %s "$2")" = 32 ] || fail "$1: its tag was not downloaded whole"
+  expected=$(od -An -v -tx1 < "$2" | tr -d ' \n')
+  rm -f "$fifo" "$3.inner"
+  mkfifo -m 0600 "$fifo"
+  { hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; cat "$fifo"; } | sha256_hex > "$3.inner" &
+  local tagger=$!
+  tee "$fifo" | openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" -out "$3" || rc=$?
+  wait "$tagger" || true
+  inner=$(cat "$3.inner" 2>/dev/null || true)
+  rm -f "$fifo" "$3.inner"
+  if [ -e "$4" ]; then rm -f "$3"; fail "downloading $1 failed"; fi
+  actual=$({ hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256_hex)
+  if [ "$actual" != "$expected" ]; then
+    rm -f "$3"
+    fail "$1 does not authenticate with this cluster's backup key: it was written with another key (set backup.encryptionKey to the key of the stack that wrote it) or it was changed in the store"
+  fi
+  if [ "$rc" != 0 ]; then rm -f "$3"; fail "$1: decryption failed after its tag checked out"; fi
+}

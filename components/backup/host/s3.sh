@@ -45,6 +45,11 @@
 #                           with the object (x-amz-meta-content-sha256); a failed multipart upload is aborted
 #   s3_get KEY LOCAL_FILE   download to LOCAL_FILE (mode 0600, replaced atomically), checked against the
 #                           SHA-256 kept with the object when it has one
+#   s3_stream KEY [FIRST LAST]
+#                           the object's bytes (FIRST..LAST, counted from 0, both included) on standard
+#                           output, unchecked and without retries (a retried transfer would repeat bytes):
+#                           for a caller that authenticates what it reads; on an HTTP error the body S3
+#                           sends goes to the output too, and the status names the cause
 #   s3_head KEY             print the object's size in bytes
 #   s3_list PREFIX          print the keys under PREFIX (relative to S3_PREFIX, like KEY), one per line, every
 #                           page; nothing is printed unless the whole listing succeeded
@@ -87,6 +92,19 @@ s3_get() (
     [ "$actual" = "$expected" ] || { _s3_fail "get" "$S3__LABEL" "the downloaded bytes have SHA-256 $actual, the object was uploaded with $expected"; return 1; }
   fi
   mv -f -- "$part" "$target" || { _s3_fail "get" "$S3__LABEL" "cannot move the download into '$target'"; return 1; }
+)
+
+s3_stream() (
+  set +x -euo pipefail
+  _s3_prepare "get" "${1:-}" || return 1
+  local -a range=()
+  if [ -n "${2:-}" ]; then
+    { [[ $2 =~ ^[0-9]+$ && ${3:-} =~ ^[0-9]+$ ]] && [ "$3" -ge "$2" ]; } || { _s3_fail "get" "$S3__LABEL" "the byte range '$2-${3:-}' is not FIRST LAST"; return 1; }
+    range=(-H "Range: bytes=$2-$3")
+  fi
+  # fd 5 is this function's standard output: _s3_request's own stdout is captured for the HTTP status.
+  exec 5>&1
+  S3_RETRIES=0 _s3_request "get" GET "$S3__KEY" "" "$S3_EMPTY_SHA256" /dev/fd/5 "${range[@]}"
 )
 
 s3_head() (
@@ -327,8 +345,14 @@ _s3_request() {
         curl "${args[@]}" --output "$body" -- "$url" >/dev/null 2>&1 || true
       fi
     fi
-    code=$(_s3_xml_text "$body" Code)
-    message=$(_s3_xml_text "$body" Message)
+    # A stream's error body went to its reader: the status alone names the cause then.
+    case $body in
+      /dev/fd/*) code="" message="" ;;
+      *)
+        code=$(_s3_xml_text "$body" Code)
+        message=$(_s3_xml_text "$body" Message)
+        ;;
+    esac
     if [ -z "$code" ]; then
       case $status in
         404) code="NotFound" message="no such object" ;;
