@@ -207,9 +207,9 @@ async function main(): Promise<void> {
                 `${label}: restore from the store on a member (full base + ${objects.length - 1} delta)`,
                 `${restore.seconds.toFixed(1)} s (runs ${spread(restores)}) vs floor ${floor.seconds.toFixed(1)} s (runs ${spread(floors)}; plain download of the same objects + etcdutl snapshot restore): ${(restore.seconds / floor.seconds).toFixed(2)}x (target <= 2x: ${verdict(restore.seconds <= 2 * floor.seconds)}); job CPU ${restore.cpuSeconds.toFixed(1)} s, ${memory(restore)}`,
             );
-            // Where the restore's time went, as its own log line says (the median run).
-            const phases = /snapshot ready \([^;]*;([^)]*)\)/.exec(restore.output)?.[1]?.trim();
-            if (phases) row(`${label}: restore phases (ms)`, phases);
+            // Where each restore's time went, as its own log line says.
+            const phases = (r: JobRun) => /snapshot ready \([^;]*;([^)]*)\)/.exec(r.output)?.[1]?.trim() ?? "not logged";
+            row(`${label}: restore phases (ms), run by run`, restores.map((r, i) => `run ${i + 1} (${r.seconds.toFixed(1)} s): ${phases(r)}`).join("; "));
             onHostOk(inv, follower, "rm -rf /var/lib/etcd-bench/floor /var/lib/etcd-bench/rt /var/lib/etcd-backups/restore");
             previous = keys;
         }

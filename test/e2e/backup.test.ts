@@ -12,7 +12,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { hosts, hostsUp, Inventory, onHost, onHostOk, stackMembers } from "../support/hosts";
-import { ClientCreds, etcdctl, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
+import { ClientCreds, etcdctl, etcdctlAsync, localEtcdctl, releaseArchive, writeCreds } from "../support/etcdctl";
 import { assertOneHealthyCluster } from "../support/checks";
 import { cleanup, recorder, setConfig, stateFiles, TestProject, testProject } from "../support/project";
 import { pulumiUnavailable, s3ServerUnavailable, suiteNeeding } from "../support/toolchain";
@@ -197,8 +197,13 @@ suiteNeeding(pulumiUnavailable() ?? s3ServerUnavailable(), "off-host encrypted b
         const others = members().filter((m) => m.name !== old).map((m) => `https://${m.address}:2379`).join(",");
         await underLoad({ label: "leader killed during backups", bin, creds: admin, prefix: "/backup-load/kill", writeVia: others, maxGapMs: 5000, maxUnhealthy: 1 }, async () => {
             onHostOk(inv, old, "systemctl kill -s KILL etcd");
-            await sleep(1500);
-            const rev = put("/backup/after-kill", "1", others);
+            // The election takes one to two election timeouts: a put in the meantime times out, so retry for a while.
+            let rev = 0;
+            for (const deadline = Date.now() + 30_000; !rev; await sleep(500)) {
+                const r = await etcdctlAsync(bin, others, admin, ["put", "/backup/after-kill", "1", "-w", "json"]);
+                if (r.status === 0) rev = Number(/"revision":(\d+)/.exec(r.stdout)?.[1]);
+                else assert.ok(Date.now() < deadline, `no put accepted within 30 s of killing the leader: ${r.stderr}`);
+            }
             const h = await untilStored(cluster, rev, 90);
             assert.notEqual(h.member, old, `the new leader uploaded (HEAD by ${h.member})`);
         });

@@ -1,5 +1,5 @@
 /** etcdctl on the deployer machine, from the same release archive the hosts get. */
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
@@ -42,12 +42,26 @@ export interface EtcdctlResult {
     stderr: string;
 }
 
-export function etcdctl(bin: string, endpoints: string, creds: ClientCreds, args: string[], timeoutMs = 30_000): EtcdctlResult {
+function etcdctlArgs(endpoints: string, creds: ClientCreds, args: string[]): string[] {
     const tls = [
         ...(creds.caFile ? [`--cacert=${creds.caFile}`] : []),
         ...(creds.certFile ? [`--cert=${creds.certFile}`] : []),
         ...(creds.keyFile ? [`--key=${creds.keyFile}`] : []),
     ];
-    const r = spawnSync(bin, [`--endpoints=${endpoints}`, "--dial-timeout=3s", "--command-timeout=5s", ...tls, ...args], { encoding: "utf8", timeout: timeoutMs });
+    return [`--endpoints=${endpoints}`, "--dial-timeout=3s", "--command-timeout=5s", ...tls, ...args];
+}
+
+/** Blocks this process (and so any Writer in it) until etcdctl ends: use etcdctlAsync while a writer runs. */
+export function etcdctl(bin: string, endpoints: string, creds: ClientCreds, args: string[], timeoutMs = 30_000): EtcdctlResult {
+    const r = spawnSync(bin, etcdctlArgs(endpoints, creds, args), { encoding: "utf8", timeout: timeoutMs });
     return { status: r.status ?? -1, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
+}
+
+/** etcdctl without blocking the event loop (a Writer keeps writing meanwhile). */
+export function etcdctlAsync(bin: string, endpoints: string, creds: ClientCreds, args: string[], timeoutMs = 30_000): Promise<EtcdctlResult> {
+    return new Promise((resolve) => {
+        execFile(bin, etcdctlArgs(endpoints, creds, args), { encoding: "utf8", timeout: timeoutMs }, (err, stdout, stderr) =>
+            resolve({ status: err ? (typeof err.code === "number" ? err.code : -1) : 0, stdout: stdout ?? "", stderr: stderr ?? "" }),
+        );
+    });
 }
