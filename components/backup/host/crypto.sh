@@ -44,11 +44,23 @@ seal() {
   hex_to_bin "$t" >> "$3"
 }
 
+# unseal_verdict NAME EXPECTED_TAG INNER_HASH DECRYPT_STATUS OUT: keeps OUT only if the tag, finished from
+# its inner hash, is the one the object carries and the decryption succeeded; otherwise removes it and fails.
+unseal_verdict() {
+  local actual
+  actual=$({ hex_to_bin "$MAC_OPAD"; hex_to_bin "$3"; } | sha256_hex)
+  if [ "$actual" != "$2" ]; then
+    rm -f "$5"
+    fail "$1 does not authenticate with this cluster's backup key: it was written with another key (set backup.encryptionKey to the key of the stack that wrote it) or it was changed in the store"
+  fi
+  if [ "$4" != 0 ]; then rm -f "$5"; fail "$1: decryption failed after its tag checked out"; fi
+}
+
 # unseal NAME IN OUT: decrypt IN into OUT (and gunzip, for .gz.enc), keeping OUT only when the tag is
 # right. The tag is computed while the object is decrypted, each reading IN itself (two cores, no pipe
 # copies between them).
 unseal() {
-  local size body expected inner actual rc=0
+  local size body expected inner rc=0
   size=$(stat -c %s "$2")
   [ "$size" -gt 48 ] || fail "$1: $size bytes is too short to be a backup object"
   body=$((size - 32))
@@ -67,12 +79,7 @@ unseal() {
   wait "$tagger" || true
   inner=$(cat "$3.inner" 2>/dev/null || true)
   rm -f "$3.inner"
-  actual=$({ hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256_hex)
-  if [ "$actual" != "$expected" ]; then
-    rm -f "$3"
-    fail "$1 does not authenticate with this cluster's backup key: it was written with another key (set backup.encryptionKey to the key of the stack that wrote it) or it was changed in the store"
-  fi
-  if [ "$rc" != 0 ]; then rm -f "$3"; fail "$1: decryption failed after its tag checked out"; fi
+  unseal_verdict "$1" "$expected" "$inner" "$rc" "$3"
 }
 
 # unseal_stream NAME TAG_FILE OUT FAILED_MARK: like unseal, for an object whose ciphertext (all but its
@@ -80,7 +87,7 @@ unseal() {
 # into the decryption and is never written here encrypted. FAILED_MARK: a file that exists once the input
 # has ended if the download behind it failed (its own message is printed; this one then only removes OUT).
 unseal_stream() {
-  local expected inner actual rc=0 fifo="$3.tag-fifo"
+  local expected inner rc=0 fifo="$3.tag-fifo"
   [ "$(stat -c %s "$2")" = 32 ] || fail "$1: its tag was not downloaded whole"
   expected=$(od -An -v -tx1 < "$2" | tr -d ' \n')
   rm -f "$fifo" "$3.inner"
@@ -92,10 +99,5 @@ unseal_stream() {
   inner=$(cat "$3.inner" 2>/dev/null || true)
   rm -f "$fifo" "$3.inner"
   if [ -e "$4" ]; then rm -f "$3"; fail "downloading $1 failed"; fi
-  actual=$({ hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256_hex)
-  if [ "$actual" != "$expected" ]; then
-    rm -f "$3"
-    fail "$1 does not authenticate with this cluster's backup key: it was written with another key (set backup.encryptionKey to the key of the stack that wrote it) or it was changed in the store"
-  fi
-  if [ "$rc" != 0 ]; then rm -f "$3"; fail "$1: decryption failed after its tag checked out"; fi
+  unseal_verdict "$1" "$expected" "$inner" "$rc" "$3"
 }
