@@ -74,9 +74,16 @@ function leader(): string {
 async function untilStored(cluster: string, revision: number, seconds = 60): Promise<{ revision: number; member: string }> {
     const deadline = Date.now() + seconds * 1000;
     for (;;) {
-        const h = head(cluster);
+        let h: { revision: number; member: string } | undefined;
+        let unreadable = "";
+        // Read from the server's files while uploads go on: a HEAD caught mid-replacement is read again.
+        try {
+            h = head(cluster);
+        } catch (e) {
+            unreadable = `; last read failed: ${(e as Error).message}`;
+        }
         if (h && h.revision >= revision) return h;
-        if (Date.now() > deadline) throw new Error(`the store's HEAD did not reach revision ${revision} within ${seconds} s (HEAD ${JSON.stringify(h)})`);
+        if (Date.now() > deadline) throw new Error(`the store's HEAD did not reach revision ${revision} within ${seconds} s (HEAD ${JSON.stringify(h)}${unreadable})`);
         await sleep(500);
     }
 }
@@ -206,6 +213,12 @@ suiteNeeding(pulumiUnavailable() ?? s3ServerUnavailable(), "off-host encrypted b
             }
             const h = await untilStored(cluster, rev, 90);
             assert.notEqual(h.member, old, `the new leader uploaded (HEAD by ${h.member})`);
+            // systemd brings the killed member back (RestartSec=5s): the next test starts from a healthy cluster.
+            const back = members().find((m) => m.name === old)!;
+            for (const until = Date.now() + 60_000; ; await sleep(500)) {
+                if ((await etcdctlAsync(bin, `https://${back.address}:2379`, admin, ["endpoint", "health"])).status === 0) break;
+                assert.ok(Date.now() < until, `${old} did not come back within 60 s of being killed`);
+            }
         });
         assertNoGap(cluster, head(cluster)!.revision, "after the leader change");
     });
