@@ -203,7 +203,9 @@ suiteNeeding(pulumiUnavailable() ?? s3ServerUnavailable(), "off-host encrypted b
         const old = leader();
         const others = members().filter((m) => m.name !== old).map((m) => `https://${m.address}:2379`).join(",");
         await underLoad({ label: "leader killed during backups", bin, creds: admin, prefix: "/backup-load/kill", writeVia: others, maxGapMs: 5000, maxUnhealthy: 1 }, async () => {
-            onHostOk(inv, old, "systemctl kill -s KILL etcd");
+            // Killed, and kept down until a new leader has uploaded: back too soon (RestartSec=5s), it could win
+            // the next election and lead again, and the check below would prove nothing.
+            onHostOk(inv, old, "systemctl kill -s KILL etcd && systemctl stop etcd");
             // The election takes one to two election timeouts: a put in the meantime times out, so retry for a while.
             let rev = 0;
             for (const deadline = Date.now() + 30_000; !rev; await sleep(500)) {
@@ -213,7 +215,8 @@ suiteNeeding(pulumiUnavailable() ?? s3ServerUnavailable(), "off-host encrypted b
             }
             const h = await untilStored(cluster, rev, 90);
             assert.notEqual(h.member, old, `the new leader uploaded (HEAD by ${h.member})`);
-            // systemd brings the killed member back (RestartSec=5s): the next test starts from a healthy cluster.
+            // Back, and healthy before the next test starts.
+            onHostOk(inv, old, "systemctl start etcd");
             const back = members().find((m) => m.name === old)!;
             for (const until = Date.now() + 60_000; ; await sleep(500)) {
                 if ((await etcdctlAsync(bin, `https://${back.address}:2379`, admin, ["endpoint", "health"])).status === 0) break;
