@@ -56,7 +56,6 @@ export function renderDesiredAuth(users: ManagedUser[]): string {
     return `${lines.join("\n")}\n`;
 }
 
-
 export interface AuthStepValues {
     settings: ClusterSettings;
     /** The member the step runs on. */

@@ -54,7 +54,6 @@ export function shippedBackupFiles(): Record<(typeof SHIPPED)[number], string> {
     return shipped;
 }
 
-
 /** The env file the programs and units read. No secret in it. */
 export function renderBackupEnv(s: ClusterSettings, m: MemberSettings, paths: HostPaths, b: BackupSettings): string {
     return [

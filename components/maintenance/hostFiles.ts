@@ -64,7 +64,6 @@ export function passBoundSeconds(s: ClusterSettings, m: MaintenanceSettings): nu
     return lockWaitSeconds(s, m) + s.healthTimeoutSeconds + m.defragTimeoutSeconds + s.members.length * perMemberSeconds(s, m) + 120;
 }
 
-
 /** The env file the programs read. No secret in it. */
 export function renderMaintenanceEnv(s: ClusterSettings, m: MemberSettings, paths: HostPaths, mt: MaintenanceSettings): string {
     return [

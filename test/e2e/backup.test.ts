@@ -74,16 +74,9 @@ function leader(): string {
 async function untilStored(cluster: string, revision: number, seconds = 60): Promise<{ revision: number; member: string }> {
     const deadline = Date.now() + seconds * 1000;
     for (;;) {
-        let h: { revision: number; member: string } | undefined;
-        let unreadable = "";
-        // Read from the server's files while uploads go on: a HEAD caught mid-replacement is read again.
-        try {
-            h = head(cluster);
-        } catch (e) {
-            unreadable = `; last read failed: ${(e as Error).message}`;
-        }
+        const h = head(cluster);
         if (h && h.revision >= revision) return h;
-        if (Date.now() > deadline) throw new Error(`the store's HEAD did not reach revision ${revision} within ${seconds} s (HEAD ${JSON.stringify(h)}${unreadable})`);
+        if (Date.now() > deadline) throw new Error(`the store's HEAD did not reach revision ${revision} within ${seconds} s (HEAD ${JSON.stringify(h)})`);
         await sleep(500);
     }
 }

@@ -24,11 +24,15 @@ backup_keys_load() {
 sha256_hex() { local out; out=$(openssl dgst -sha256 -r) || return 1; printf '%s\n' "${out%% *}"; }
 hex_to_bin() { printf '%b' "$(printf '%s' "$1" | sed 's/../\\x&/g')"; }
 
+# mac_prefix NAME: what the HMAC's inner hash reads before an object's bytes (the inner pad, the magic line,
+# the object's name).
+mac_prefix() { hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; }
+
 # tag NAME FILE [BYTES]: the HMAC-SHA256 (hex) of the object NAME and the first BYTES of FILE (all of it
 # by default).
 tag() {
   local inner
-  inner=$({ hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; if [ -n "${3:-}" ]; then head -c "$3" "$2"; else cat "$2"; fi; } | sha256_hex)
+  inner=$({ mac_prefix "$1"; if [ -n "${3:-}" ]; then head -c "$3" "$2"; else cat "$2"; fi; } | sha256_hex)
   { hex_to_bin "$MAC_OPAD"; hex_to_bin "$inner"; } | sha256_hex
 }
 
@@ -66,7 +70,7 @@ unseal() {
   body=$((size - 32))
   expected=$(tail -c 32 "$2" | od -An -v -tx1 | tr -d ' \n')
   rm -f "$3.inner"
-  { hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; head -c "$body" "$2"; } | sha256_hex > "$3.inner" &
+  { mac_prefix "$1"; head -c "$body" "$2"; } | sha256_hex > "$3.inner" &
   local tagger=$!
   if [[ "$1" == *.gz.enc ]]; then
     head -c "$body" "$2" | openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" | gunzip -c > "$3" || rc=$?
@@ -92,7 +96,7 @@ unseal_stream() {
   expected=$(od -An -v -tx1 < "$2" | tr -d ' \n')
   rm -f "$fifo" "$3.inner"
   mkfifo -m 0600 "$fifo"
-  { hex_to_bin "$MAC_IPAD"; printf '%s\n%s\n' "$BACKUP_MAGIC" "$1"; cat "$fifo"; } | sha256_hex > "$3.inner" &
+  { mac_prefix "$1"; cat "$fifo"; } | sha256_hex > "$3.inner" &
   local tagger=$!
   tee "$fifo" | openssl enc -d -aes-256-ctr -pbkdf2 -iter 10000 -md sha256 -pass "file:$BACKUP_KEY_DIR/enc.pass" -out "$3" || rc=$?
   wait "$tagger" || true
