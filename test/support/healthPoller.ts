@@ -14,6 +14,8 @@ export interface HealthReport {
     maxUnhealthy: number;
     /** The unhealthy members of the worst sample. */
     worst: string[];
+    /** Why each member of the worst sample counted as unhealthy, and when (ms after the poller started). */
+    worstDetail: string;
 }
 
 interface Member {
@@ -25,7 +27,8 @@ interface Member {
 export class HealthPoller {
     private stopped = false;
     private loop?: Promise<void>;
-    private readonly report: HealthReport = { samples: 0, unreachable: 0, maxUnhealthy: 0, worst: [] };
+    private readonly report: HealthReport = { samples: 0, unreachable: 0, maxUnhealthy: 0, worst: [], worstDetail: "" };
+    private readonly t0 = Date.now();
 
     /** `nospaceServes`: a member whose only fault is a NOSPACE alarm still counts as healthy (it serves reads). */
     constructor(private readonly bin: string, private readonly endpoints: string, private readonly creds: ClientCreds, private readonly nospaceServes = false) {}
@@ -57,14 +60,14 @@ export class HealthPoller {
             return;
         }
         const voters = members.filter((m) => !m.isLearner && (m.clientURLs ?? []).length > 0);
+        const at = Date.now() - this.t0;
         const health = await this.etcdctl(voters.map((m) => m.clientURLs![0]).join(","), ["endpoint", "health", "-w", "json"]);
         let healthy = new Set<string>();
+        const errors = new Map<string, string>();
         try {
-            healthy = new Set(
-                (JSON.parse(health.stdout) as { endpoint: string; health: boolean; error?: string }[])
-                    .filter((h) => h.health || (this.nospaceServes && /^Active Alarm\(s\): (NOSPACE )+$/.test(h.error ?? "")))
-                    .map((h) => h.endpoint),
-            );
+            const answers = JSON.parse(health.stdout) as { endpoint: string; health: boolean; error?: string }[];
+            healthy = new Set(answers.filter((h) => h.health || (this.nospaceServes && /^Active Alarm\(s\): (NOSPACE )+$/.test(h.error ?? ""))).map((h) => h.endpoint));
+            for (const h of answers) if (h.error) errors.set(h.endpoint, h.error);
         } catch {
             /* nothing parsed: every voter counts as unhealthy */
         }
@@ -80,6 +83,8 @@ export class HealthPoller {
         if (unhealthy.length > this.report.maxUnhealthy) {
             this.report.maxUnhealthy = unhealthy.length;
             this.report.worst = unhealthy;
+            const why = (m: Member) => `${m.name}: ${errors.get(m.clientURLs![0]) ?? "no answer"}`;
+            this.report.worstDetail = `at ${at} ms: ${voters.filter((m) => unhealthy.includes(m.name)).map(why).join("; ")}`;
         }
     }
 

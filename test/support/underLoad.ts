@@ -60,10 +60,11 @@ export async function underLoad<T>(o: LoadOptions, op: () => Promise<T>): Promis
     const target = o.targetGapMs === undefined ? "" : ` (target <= ${o.targetGapMs} ms)`;
     console.log(
         `${o.label}: ${took.toFixed(1)} s; longest write gap ${writes.longestGapMs} ms${target}; ` +
-            `most members unhealthy at once: ${health.maxUnhealthy} ${JSON.stringify(health.worst)} in ${health.samples} samples`,
+            `most members unhealthy at once: ${health.maxUnhealthy} ${JSON.stringify(health.worst)} in ${health.samples} samples` +
+            (health.maxUnhealthy > 0 ? ` (${health.worstDetail})` : ""),
     );
     assertNoLostWrites(writes, o.label, o.maxGapMs, o.minWrites ?? 5);
     const limit = o.maxUnhealthy ?? 1;
-    assert.ok(health.maxUnhealthy <= limit, `${o.label}: ${health.maxUnhealthy} members unhealthy at the same time (${health.worst.join(", ")}); at most ${limit} allowed`);
+    assert.ok(health.maxUnhealthy <= limit, `${o.label}: ${health.maxUnhealthy} members unhealthy at the same time (${health.worstDetail}); at most ${limit} allowed`);
     return { result, took, writes, health };
 }
