@@ -61,6 +61,7 @@ export async function underLoad<T>(o: LoadOptions, op: () => Promise<T>): Promis
     console.log(
         `${o.label}: ${took.toFixed(1)} s; longest write gap ${writes.longestGapMs} ms${target}; ` +
             `most members unhealthy at once: ${health.maxUnhealthy} ${JSON.stringify(health.worst)} in ${health.samples} samples` +
+            (health.unreachable > 0 ? ` (${health.unreachable} without a member list)` : "") +
             (health.maxUnhealthy > 0 ? ` (${health.worstDetail})` : "") +
             (health.transient > 0 ? `; ${health.transient} samples with a member caught in a leadership hand-over, healthy when asked again (first ${health.transientDetail})` : ""),
     );
