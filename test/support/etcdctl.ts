@@ -42,13 +42,17 @@ export interface EtcdctlResult {
     stderr: string;
 }
 
-function etcdctlArgs(endpoints: string, creds: ClientCreds, args: string[]): string[] {
-    const tls = [
+/** etcdctl's TLS flags for the files that are set (none for a plain-http cluster). */
+export function tlsArgs(creds: ClientCreds): string[] {
+    return [
         ...(creds.caFile ? [`--cacert=${creds.caFile}`] : []),
         ...(creds.certFile ? [`--cert=${creds.certFile}`] : []),
         ...(creds.keyFile ? [`--key=${creds.keyFile}`] : []),
     ];
-    return [`--endpoints=${endpoints}`, "--dial-timeout=3s", "--command-timeout=5s", ...tls, ...args];
+}
+
+function etcdctlArgs(endpoints: string, creds: ClientCreds, args: string[]): string[] {
+    return [`--endpoints=${endpoints}`, "--dial-timeout=3s", "--command-timeout=5s", ...tlsArgs(creds), ...args];
 }
 
 /** Blocks this process (and so any Writer in it) until etcdctl ends: use etcdctlAsync while a writer runs. */

@@ -5,7 +5,7 @@
  * while the sample was taken: it is no longer the cluster's).
  */
 import { execFile } from "node:child_process";
-import { ClientCreds } from "./etcdctl";
+import { ClientCreds, tlsArgs } from "./etcdctl";
 
 export interface HealthReport {
     samples: number;
@@ -29,11 +29,6 @@ export interface HealthReport {
  */
 const HANDOVER_ERROR = /^(Unable to fetch the alarm list|etcdserver: leader changed|.*raft proposal dropped)$/;
 
-/** etcdctl's TLS flags for the files that are set (none for a plain-http cluster). */
-function tlsFlags(c: ClientCreds): string[] {
-    return [c.caFile && `--cacert=${c.caFile}`, c.certFile && `--cert=${c.certFile}`, c.keyFile && `--key=${c.keyFile}`].filter((f): f is string => !!f);
-}
-
 interface Member {
     name: string;
     clientURLs?: string[];
@@ -54,7 +49,7 @@ export class HealthPoller {
         return new Promise((resolve) => {
             execFile(
                 this.bin,
-                [`--endpoints=${endpoints}`, ...tlsFlags(this.creds), "--dial-timeout=1s", "--command-timeout=2s", ...args],
+                [`--endpoints=${endpoints}`, ...tlsArgs(this.creds), "--dial-timeout=1s", "--command-timeout=2s", ...args],
                 { timeout: 5000 },
                 (err, stdout) => resolve({ ok: !err, stdout: String(stdout) }),
             );
@@ -95,9 +90,9 @@ export class HealthPoller {
         // More than one at once: a member that answered with what a leadership hand-over makes a serving member say (its
         // proposals, such as the health check's alarm list, dropped for a moment) is asked again at once. One that is
         // down, cut off or restarting answers nothing (a dial or deadline error) and is never asked again.
-        if (unhealthy.length > 1) {
-            const handover = unhealthy.filter((m) => HANDOVER_ERROR.test(first.errors.get(m.clientURLs![0]) ?? ""));
-            const second = handover.length > 0 ? await this.probe(handover) : { healthy: new Set<string>(), errors: new Map<string, string>() };
+        const handover = unhealthy.length > 1 ? unhealthy.filter((m) => HANDOVER_ERROR.test(first.errors.get(m.clientURLs![0]) ?? "")) : [];
+        if (handover.length > 0) {
+            const second = await this.probe(handover);
             const cleared = handover.filter((m) => second.healthy.has(m.clientURLs![0]));
             if (cleared.length > 0) {
                 this.report.transient++;

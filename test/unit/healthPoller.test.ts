@@ -10,7 +10,8 @@ import { ChildProcess, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { releaseArchive } from "../support/etcdctl";
+import { parseEtcdJson } from "../../tools/status/observations";
+import { etcdctl, releaseArchive } from "../support/etcdctl";
 import { HealthPoller } from "../support/healthPoller";
 
 const VERSION = process.env.ETCD_VERSION_DEFAULT ?? "3.6.16";
@@ -28,18 +29,17 @@ const clientURL = (i: number) => `http://127.0.0.1:${base + i}`;
 const peerURL = (i: number) => `http://127.0.0.1:${base + 5 + i}`;
 const endpoints = NAMES.map((_, i) => clientURL(i)).join(",");
 
-function etcdctl(args: string[]): string {
-    return execFileSync(path.join(bin, "etcdctl"), [`--endpoints=${endpoints}`, "--dial-timeout=1s", "--command-timeout=3s", ...args], { encoding: "utf8" });
+/** etcdctl on the local cluster; fails the test with etcdctl's own words. */
+function ctl(args: string[], via = endpoints): string {
+    const r = etcdctl(path.join(bin, "etcdctl"), via, {}, args, 10_000);
+    if (r.status !== 0) throw new Error(`etcdctl ${args.join(" ")} via ${via}: ${r.stderr.trim()}`);
+    return r.stdout;
 }
 
 async function untilHealthy(): Promise<void> {
     for (let i = 0; i < 100; i++) {
-        try {
-            etcdctl(["endpoint", "health"]);
-            return;
-        } catch {
-            await pause(200);
-        }
+        if (etcdctl(path.join(bin, "etcdctl"), endpoints, {}, ["endpoint", "health"], 10_000).status === 0) return;
+        await pause(200);
     }
     throw new Error(`the local etcd cluster in ${dir} did not become healthy in 20 s`);
 }
@@ -65,10 +65,9 @@ after(() => {
     fs.rmSync(dir, { recursive: true, force: true });
 });
 
-/** Member IDs (hex) and the leader's, from endpoint status through these endpoints (IDs are uint64: read as text, not as JSON numbers). */
+/** Member IDs (hex) and the leader's, from endpoint status through these endpoints. */
 function status(via = endpoints): { ids: Map<string, string>; leader: string } {
-    const out = execFileSync(path.join(bin, "etcdctl"), [`--endpoints=${via}`, "--dial-timeout=1s", "--command-timeout=3s", "endpoint", "status", "-w", "json"], { encoding: "utf8" });
-    const st = JSON.parse(out.replace(/"(member_id|leader)":(\d+)/g, '"$1":"$2"')) as { Endpoint: string; Status: { header: { member_id: string }; leader: string } }[];
+    const st = parseEtcdJson(ctl(["endpoint", "status", "-w", "json"], via)) as { Endpoint: string; Status: { header: { member_id: string }; leader: string } }[];
     const hex = (id: string) => BigInt(id).toString(16);
     return { ids: new Map(st.map((s) => [NAMES[endpoints.split(",").indexOf(s.Endpoint)], hex(s.Status.header.member_id)])), leader: hex(st[0].Status.leader) };
 }
@@ -95,13 +94,13 @@ test("one member down while leadership moves between the other two: one unhealth
     const { ids, leader } = status();
     const live = `${clientURL(1)},${clientURL(2)}`;
     // m1 goes down; first make sure it does not lead, so that what follows is a hand-over between m2 and m3.
-    if (leader === ids.get("m1")) etcdctl(["move-leader", ids.get("m2")!]);
+    if (leader === ids.get("m1")) ctl(["move-leader", ids.get("m2")!]);
     procs.get("m1")!.kill("SIGSTOP");
     try {
         for (let k = 0; k < 8; k++) {
             await pause(400);
             const to = status(live).leader === ids.get("m2") ? ids.get("m3")! : ids.get("m2")!;
-            execFileSync(path.join(bin, "etcdctl"), [`--endpoints=${live}`, "move-leader", to], { stdio: "ignore" });
+            ctl(["move-leader", to], live);
         }
     } finally {
         procs.get("m1")!.kill("SIGCONT");
